@@ -1,0 +1,17 @@
+// include/durablestreams/durablestreams.h
+//
+// Umbrella header: everything an embedder needs to run a StreamEngine.
+#ifndef DURABLESTREAMS_DURABLESTREAMS_H_
+#define DURABLESTREAMS_DURABLESTREAMS_H_
+
+#include "durablestreams/auth.h"
+#include "durablestreams/clock.h"
+#include "durablestreams/live_stream.h"
+#include "durablestreams/options.h"
+#include "durablestreams/request.h"
+#include "durablestreams/status.h"
+#include "durablestreams/storage.h"
+#include "durablestreams/stream_engine.h"
+#include "durablestreams/version.h"
+
+#endif  // DURABLESTREAMS_DURABLESTREAMS_H_

@@ -1,0 +1,91 @@
+// include/durablestreams/options.h
+//
+// Options for StreamEngine. Every field has a default; each paragraph says
+// what the setting trades.
+//
+// Thread safety: Options is a plain value, copied into the engine at Open().
+#ifndef DURABLESTREAMS_OPTIONS_H_
+#define DURABLESTREAMS_OPTIONS_H_
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "durablestreams/auth.h"
+#include "durablestreams/clock.h"
+
+namespace durablestreams {
+
+class Storage;
+
+// How hard a commit pushes data to the disk before an append is acknowledged.
+// Do not change existing values (they are accepted on the command line).
+enum class SyncMode {
+  // fsync on every commit (SQLite synchronous=FULL in WAL mode). An
+  // acknowledged append survives a process crash and a power loss or kernel
+  // panic. The default. Concurrent appends share commits (group commit), so
+  // throughput still grows with concurrency.
+  kFull,
+  // No fsync on commit (WAL with synchronous=NORMAL): an acknowledged append
+  // survives a crash of this process (kill -9), but a power loss or kernel
+  // crash may lose the most recent commits (never corrupt the database).
+  kNormal,
+  // No fsync at all (synchronous=OFF). Survives a process crash only as far
+  // as the OS has written pages; for tests and throwaway data.
+  kOff,
+};
+
+// Cache-Control for catch-up and long-poll reads (PROTOCOL.md §10.1).
+enum class CacheVisibility { kPublic, kPrivate, kNoStore };
+
+struct Options {
+  // Directory that holds the SQLite database (streams.db). Created if
+  // missing. Ignored when `storage` is set.
+  std::string data_dir = "./data";
+
+  // See SyncMode.
+  SyncMode sync = SyncMode::kFull;
+
+  // Storage to use instead of the SQLite hot log in data_dir. Shared so the
+  // embedder may keep a reference; the engine uses it until it is destroyed.
+  std::shared_ptr<Storage> storage;
+
+  // How long a long-poll read waits for data before answering 204. Longer
+  // means fewer round trips for idle streams; shorter frees proxies sooner.
+  std::chrono::milliseconds long_poll_timeout{30000};
+
+  // An SSE response is ended after this long so CDNs can collapse readers
+  // (PROTOCOL.md §10.2 suggests about 60 s). The client reconnects.
+  std::chrono::milliseconds sse_max_duration{60000};
+
+  // An SSE comment line is sent after this much silence so idle proxies do
+  // not cut the connection. Zero disables heartbeats.
+  std::chrono::milliseconds sse_heartbeat{15000};
+
+  // Largest request body accepted (413 above it). Bounds memory per request.
+  size_t max_body_bytes = 8 * 1024 * 1024;
+
+  // Largest catch-up response body (a read returns at least one message even
+  // if it is larger). Smaller chunks cache better; larger ones need fewer
+  // round trips.
+  size_t max_read_bytes = 1024 * 1024;
+
+  // Most operations that share one commit. Larger batches amortize fsync
+  // better but hold more memory.
+  size_t max_batch_ops = 4096;
+
+  // Cache-Control of catch-up and long-poll 200 responses.
+  CacheVisibility cache_visibility = CacheVisibility::kPublic;
+
+  // Wall clock for TTL, expiry and cursors; SystemClock() when null.
+  std::shared_ptr<Clock> clock;
+
+  // Authorization hooks (see auth.h). Empty functions allow everything.
+  AuthorizeFn authorize_read;
+  AuthorizeFn authorize_mutation;
+};
+
+}  // namespace durablestreams
+
+#endif  // DURABLESTREAMS_OPTIONS_H_

@@ -1,0 +1,128 @@
+// include/durablestreams/storage.h
+//
+// Storage is the durable home of streams: their metadata, their messages and
+// their idempotent-producer state. The engine keeps the metadata in memory,
+// decides everything, and hands Storage one WriteBatch per group commit.
+//
+// Contract for implementations:
+//   - Apply() is atomic and durable: when it returns OK, every change in the
+//     batch survives a restart (to the degree of the configured sync mode);
+//     when it returns an error, none of the batch is visible, now or after a
+//     restart.
+//   - Apply() is called from one engine thread at a time. ReadMessages() is
+//     called concurrently from many threads, also while Apply() runs, and must
+//     not wait for it (readers never wait behind writers).
+//   - ReadMessages() only ever asks for positions below a tail that an
+//     earlier Apply() returned OK for.
+//   - Methods must not throw.
+//
+// Ownership: the engine holds the Storage through a std::shared_ptr.
+#ifndef DURABLESTREAMS_STORAGE_H_
+#define DURABLESTREAMS_STORAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "durablestreams/options.h"
+#include "durablestreams/status.h"
+
+namespace durablestreams {
+
+// A stream's metadata row. Positions are byte counts from the start of the
+// stream (for JSON streams: the sum of the stored messages' lengths).
+struct StreamRecord {
+  int64_t id = 0;             // engine-assigned, never reused
+  std::string path;           // unique among live streams
+  std::string content_type;   // as given at creation
+  std::optional<int64_t> ttl_seconds;    // sliding TTL
+  std::optional<int64_t> expires_at_ms;  // absolute expiry, ms since epoch
+  int64_t created_at_ms = 0;
+  int64_t last_access_ms = 0;  // last read or write (for the sliding TTL)
+  bool closed = false;
+  uint64_t tail = 0;           // position after the last byte
+  std::string last_stream_seq; // last Stream-Seq accepted ("" = none)
+  // The producer tuple whose append closed the stream, if one did.
+  std::optional<std::string> closed_by_producer;
+  int64_t closed_by_epoch = 0;
+  int64_t closed_by_seq = 0;
+};
+
+struct ProducerRecord {
+  int64_t stream_id = 0;
+  std::string producer_id;
+  int64_t epoch = 0;
+  int64_t last_seq = 0;
+  int64_t updated_at_ms = 0;
+};
+
+// One stored message: the bytes of one append (binary and text streams) or
+// one flattened JSON value (JSON streams), at [start, end).
+struct StoredMessage {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  std::string data;
+};
+
+struct AppendRecord {
+  int64_t stream_id = 0;
+  uint64_t start = 0;  // == the stream's tail before this message
+  std::string data;    // not empty
+};
+
+// Everything one group commit changes. Applied in this order: deletions,
+// stream upserts, producer upserts, appends, touches.
+struct WriteBatch {
+  std::vector<int64_t> delete_streams;        // with their messages and producers
+  std::vector<StreamRecord> upsert_streams;   // insert or replace by id
+  std::vector<ProducerRecord> upsert_producers;
+  std::vector<AppendRecord> appends;
+  // (stream id, last_access_ms) for streams whose only change is a read.
+  std::vector<std::pair<int64_t, int64_t>> touches;
+
+  bool empty() const {
+    return delete_streams.empty() && upsert_streams.empty() &&
+           upsert_producers.empty() && appends.empty() && touches.empty();
+  }
+};
+
+struct LoadedState {
+  std::vector<StreamRecord> streams;
+  std::vector<ProducerRecord> producers;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Reads every stream and producer record (at engine start).
+  virtual Status Load(LoadedState* out) = 0;
+
+  // Applies `batch` atomically and durably. A kNoSpace status means the disk
+  // is full and nothing was written.
+  virtual Status Apply(const WriteBatch& batch) = 0;
+
+  // Appends to *out, in order, the messages of `stream_id` that end after
+  // `from` and start before `to`, stopping once their total size reaches
+  // `max_bytes` (at least one message is returned when any qualifies).
+  virtual Status ReadMessages(int64_t stream_id, uint64_t from, uint64_t to,
+                              size_t max_bytes, std::vector<StoredMessage>* out) = 0;
+};
+
+struct SqliteStorageOptions {
+  SyncMode sync = SyncMode::kFull;
+  // Read connections kept open for concurrent readers.
+  int read_connections = 8;
+};
+
+// Opens (creating if needed) the SQLite hot log at `db_path`, migrating an
+// older schema. Fails with kCorruption when the file is not a database of
+// ours or fails its integrity check.
+Result<std::shared_ptr<Storage>> OpenSqliteStorage(const std::string& db_path,
+                                                   const SqliteStorageOptions& options);
+
+}  // namespace durablestreams
+
+#endif  // DURABLESTREAMS_STORAGE_H_

@@ -1,0 +1,94 @@
+#include "engine/sse_session.h"
+
+#include <chrono>
+
+namespace durablestreams::engine {
+
+namespace {
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+bool SseSession::Take(std::string* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!pending_.empty()) {
+    if (out->empty()) {
+      out->swap(pending_);
+    } else {
+      out->append(pending_);
+    }
+    pending_.clear();
+    return true;
+  }
+  return !ended_.load();
+}
+
+bool SseSession::WaitAndTake(std::string* out, std::chrono::milliseconds max_wait) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, max_wait, [&] { return !pending_.empty() || ended_.load(); });
+  if (!pending_.empty()) {
+    out->append(pending_);
+    pending_.clear();
+    return true;
+  }
+  return !ended_.load();
+}
+
+void SseSession::SetNotify(std::function<void()> fn) {
+  bool fire;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notify_ = std::move(fn);
+    fire = notify_ && (!pending_.empty() || ended_.load());
+  }
+  if (fire) Notify();
+}
+
+void SseSession::Cancel() {
+  std::function<void()> hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ended_ = true;
+    pending_.clear();
+    hook = std::move(on_cancel_);
+    on_cancel_ = nullptr;
+  }
+  cv_.notify_all();
+  if (hook) hook();
+}
+
+bool SseSession::Push(std::string_view bytes) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ended_.load()) return false;
+    pending_.append(bytes);
+  }
+  last_push_ms_ = SteadyMillis();
+  cv_.notify_all();
+  Notify();
+  return true;
+}
+
+void SseSession::End() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ended_.exchange(true)) return;
+    on_cancel_ = nullptr;
+  }
+  cv_.notify_all();
+  Notify();
+}
+
+void SseSession::Notify() {
+  std::function<void()> fn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn = notify_;
+  }
+  if (fn) fn();
+}
+
+}  // namespace durablestreams::engine

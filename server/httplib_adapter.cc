@@ -1,0 +1,157 @@
+// server/httplib_adapter.cc: the cpp-httplib transport for StreamEngine.
+#include "durablestreams/httplib_adapter.h"
+
+#include <chrono>
+#include <thread>
+
+#include "durablestreams/live_stream.h"
+
+namespace durablestreams {
+
+namespace {
+
+Method ToMethod(const std::string& m) {
+  if (m == "GET") return Method::kGet;
+  if (m == "HEAD") return Method::kHead;
+  if (m == "PUT") return Method::kPut;
+  if (m == "POST") return Method::kPost;
+  if (m == "DELETE") return Method::kDelete;
+  if (m == "OPTIONS") return Method::kOptions;
+  return Method::kOther;
+}
+
+std::string JsonError(const char* code, const char* message) {
+  return std::string("{\"code\":\"") + code + "\",\"error\":\"" + message + "\"}";
+}
+
+void Serve(StreamEngine& engine, const httplib::Request& hreq, httplib::Response& hres) {
+  Request req;
+  req.method = ToMethod(hreq.method);
+  req.path = hreq.matches.size() > 1 ? hreq.matches[1].str() : std::string();
+  std::string host = hreq.get_header_value("Host");
+  if (!host.empty()) {
+    std::string target = hreq.target.substr(0, hreq.target.find('?'));
+    req.url = "http://" + host + target;
+  }
+  for (const auto& [k, v] : hreq.params) req.query.emplace_back(k, v);
+  for (const auto& [k, v] : hreq.headers) req.headers.Add(k, v);
+  // httplib does not look at the body again after the handler.
+  req.body = std::move(const_cast<std::string&>(hreq.body));
+
+  const bool head = req.method == Method::kHead;
+  Response r = engine.HandleSync(std::move(req));
+  hres.status = r.status;
+  for (const auto& [k, v] : r.headers.fields()) {
+    if (r.live && k == "Content-Type") continue;
+    hres.set_header(k, v);
+  }
+  if (!r.live) {
+    if (!head) hres.body = std::move(r.body);
+    return;
+  }
+  std::shared_ptr<LiveStream> live = r.live;
+  std::string first = std::move(r.body);
+  hres.set_chunked_content_provider(
+      "text/event-stream",
+      [live, first = std::move(first)](size_t, httplib::DataSink& sink) mutable {
+        std::string buf = std::move(first);
+        first.clear();
+        bool more = live->WaitAndTake(&buf, std::chrono::milliseconds(1000));
+        if (!buf.empty() && !sink.write(buf.data(), buf.size())) {
+          live->Cancel();
+          return false;
+        }
+        if (!more) sink.done();
+        return true;
+      },
+      [live](bool) { live->Cancel(); });
+}
+
+}  // namespace
+
+void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOptions& options) {
+  server.set_payload_max_length(engine.options().max_body_bytes);
+  server.set_keep_alive_max_count(100000);
+  std::string pattern = options.prefix + "(.+)";
+  auto handler = [&engine](const httplib::Request& req, httplib::Response& res) {
+    Serve(engine, req, res);
+  };
+  server.Get(pattern, handler);
+  server.Put(pattern, handler);
+  server.Post(pattern, handler);
+  server.Delete(pattern, handler);
+  server.Options(pattern, handler);
+  if (options.health) {
+    server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("{\"status\":\"ok\"}", "application/json");
+    });
+  }
+  // httplib's own answers (unknown route, body over the limit, bad request
+  // line) get the same JSON error shape and security headers as ours.
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const char* code = "ERROR";
+    const char* message = "request failed";
+    switch (res.status) {
+      case 400: code = "BAD_REQUEST"; message = "malformed request"; break;
+      case 404: code = "NOT_FOUND"; message = "no such route"; break;
+      case 405: code = "METHOD_NOT_ALLOWED"; message = "method not allowed"; break;
+      case 413: code = "PAYLOAD_TOO_LARGE"; message = "request body is larger than the limit"; break;
+      case 414: code = "URI_TOO_LONG"; message = "request target is too long"; break;
+      case 431: code = "HEADERS_TOO_LARGE"; message = "request headers are too large"; break;
+      default: break;
+    }
+    res.set_content(JsonError(code, message), "application/json");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Cross-Origin-Resource-Policy", "cross-origin");
+    res.set_header("Access-Control-Allow-Origin", "*");
+  });
+}
+
+void GrowingThreadPool::enqueue(std::function<void()> fn) {
+  bool spawn = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.push_back(std::move(fn));
+    if (idle_ == 0 && threads_ < max_threads_) {
+      ++threads_;
+      spawn = true;
+    }
+  }
+  if (spawn) {
+    std::thread([this] { Work(); }).detach();
+  } else {
+    work_cv_.notify_one();
+  }
+}
+
+void GrowingThreadPool::shutdown() {
+  std::unique_lock<std::mutex> lock(mu_);
+  shutdown_ = true;
+  work_cv_.notify_all();
+  exit_cv_.wait(lock, [&] { return threads_ == 0; });
+}
+
+void GrowingThreadPool::Work() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (jobs_.empty()) {
+      if (shutdown_) break;
+      ++idle_;
+      bool got = work_cv_.wait_for(lock, std::chrono::seconds(60),
+                                   [&] { return !jobs_.empty() || shutdown_; });
+      --idle_;
+      if (!got) break;  // idle for a minute
+      continue;
+    }
+    std::function<void()> fn = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    fn();
+    lock.lock();
+  }
+  --threads_;
+  exit_cv_.notify_all();
+}
+
+}  // namespace durablestreams

@@ -1,0 +1,187 @@
+// server/main.cc: the durable-streams-server binary.
+//
+//   durable-streams-server [--host H] [--port P] [--data-dir D] [--sync full|normal|off]
+//                          [--long-poll-timeout 30s] [--sse-max-duration 60s]
+//                          [--max-body 8MiB] [--max-threads N]
+//
+// Prints "listening on http://HOST:PORT" once it accepts connections (with
+// --port 0 the port the system chose). SIGINT and SIGTERM shut it down
+// gracefully: queued appends commit and are answered, live readers end.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/stream_engine.h"
+
+namespace {
+
+void Usage() {
+  std::fprintf(stderr,
+               "usage: durable-streams-server [options]\n"
+               "  --host HOST               address to bind (default 127.0.0.1)\n"
+               "  --port PORT               port (default 4437; 0 picks a free one)\n"
+               "  --data-dir DIR            where streams.db lives (default ./data)\n"
+               "  --sync full|normal|off    commit durability (default full)\n"
+               "  --long-poll-timeout DUR   e.g. 30s, 500ms (default 30s)\n"
+               "  --sse-max-duration DUR    SSE responses end after this (default 60s)\n"
+               "  --sse-heartbeat DUR       SSE comment after this much silence (default 15s)\n"
+               "  --max-body SIZE           largest request body, e.g. 8MiB (default 8MiB)\n"
+               "  --max-threads N           most connection threads (default 4096)\n");
+}
+
+// "30s", "500ms", "2m", or a bare number of seconds.
+bool ParseDuration(const char* text, std::chrono::milliseconds* out) {
+  char* end = nullptr;
+  double v = std::strtod(text, &end);
+  if (end == text || v < 0) return false;
+  std::string unit(end);
+  double ms;
+  if (unit.empty() || unit == "s") {
+    ms = v * 1000;
+  } else if (unit == "ms") {
+    ms = v;
+  } else if (unit == "m") {
+    ms = v * 60000;
+  } else {
+    return false;
+  }
+  *out = std::chrono::milliseconds(static_cast<int64_t>(ms));
+  return true;
+}
+
+// "1048576", "512KiB", "8MiB", "1GiB" (K/M/G and KB/MB/GB mean the same).
+bool ParseSize(const char* text, size_t* out) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text, &end, 10);
+  if (end == text) return false;
+  std::string unit(end);
+  unsigned long long mul = 1;
+  if (unit.empty() || unit == "B") {
+    mul = 1;
+  } else if (unit == "K" || unit == "KB" || unit == "KiB") {
+    mul = 1ULL << 10;
+  } else if (unit == "M" || unit == "MB" || unit == "MiB") {
+    mul = 1ULL << 20;
+  } else if (unit == "G" || unit == "GB" || unit == "GiB") {
+    mul = 1ULL << 30;
+  } else {
+    return false;
+  }
+  *out = static_cast<size_t>(v * mul);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using durablestreams::Options;
+  std::string host = "127.0.0.1";
+  int port = 4437;
+  size_t max_threads = 4096;
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    bool ok = true;
+    if (a == "--host") {
+      host = value();
+    } else if (a == "--port") {
+      port = std::atoi(value());
+    } else if (a == "--data-dir") {
+      options.data_dir = value();
+    } else if (a == "--sync") {
+      std::string v = value();
+      if (v == "full") {
+        options.sync = durablestreams::SyncMode::kFull;
+      } else if (v == "normal") {
+        options.sync = durablestreams::SyncMode::kNormal;
+      } else if (v == "off") {
+        options.sync = durablestreams::SyncMode::kOff;
+      } else {
+        ok = false;
+      }
+    } else if (a == "--long-poll-timeout") {
+      ok = ParseDuration(value(), &options.long_poll_timeout);
+    } else if (a == "--sse-max-duration") {
+      ok = ParseDuration(value(), &options.sse_max_duration);
+    } else if (a == "--sse-heartbeat") {
+      ok = ParseDuration(value(), &options.sse_heartbeat);
+    } else if (a == "--max-body") {
+      ok = ParseSize(value(), &options.max_body_bytes);
+    } else if (a == "--max-threads") {
+      ok = ParseSize(value(), &max_threads) && max_threads > 0;
+    } else if (a == "--help" || a == "-h") {
+      Usage();
+      return 0;
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      Usage();
+      return 2;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "bad value for %s\n", a.c_str());
+      return 2;
+    }
+  }
+
+  // Signals go to one thread that waits for them; block them everywhere else
+  // before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto opened = durablestreams::StreamEngine::Open(options);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "durable-streams-server: cannot open %s: %s\n",
+                 options.data_dir.c_str(), opened.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<durablestreams::StreamEngine> engine = std::move(opened).value();
+
+  httplib::Server server;
+  server.new_task_queue = [max_threads] {
+    return new durablestreams::GrowingThreadPool(max_threads);
+  };
+  durablestreams::Mount(server, *engine);
+
+  int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
+    std::fprintf(stderr, "durable-streams-server: cannot listen on %s:%d\n", host.c_str(), port);
+    return 1;
+  }
+  std::printf("listening on http://%s:%d\n", host.c_str(), bound);
+  std::fflush(stdout);
+
+  std::atomic<bool> signalled{false};
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    signalled = true;
+    std::fprintf(stderr, "durable-streams-server: signal %d, shutting down\n", sig);
+    engine->Shutdown();  // answers live readers, commits what is queued
+    server.stop();
+  });
+  server.listen_after_bind();
+  // listen_after_bind also returns if the socket fails; make sure the signal
+  // thread ends either way.
+  if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  engine.reset();
+  return 0;
+}

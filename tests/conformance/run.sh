@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tests/conformance/run.sh SERVER_BINARY [server args...]
+#
+# Starts the server on a free loopback port with a fresh data directory, runs
+# the official conformance suite (version pinned in package.json) against it,
+# and prints "conformance: N passed, M failed, K skipped". The fork blocks
+# ("Fork - *") are skipped until forks are implemented; everything else must
+# pass. Set DS_CONFORMANCE_ALL=1 to run the fork blocks too.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+server=$1
+shift
+long_poll_ms=${DS_LONG_POLL_TIMEOUT_MS:-3000}
+
+if [ ! -d "$here/node_modules/@durable-streams/server-conformance-tests" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
+fi
+
+work=$(mktemp -d)
+cleanup() {
+  if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$server" --port 0 --data-dir "$work/data" --long-poll-timeout "${long_poll_ms}ms" "$@" \
+  >"$work/server.out" 2>"$work/server.err" &
+pid=$!
+for _ in $(seq 1 100); do
+  grep -q '^listening on ' "$work/server.out" 2>/dev/null && break
+  sleep 0.1
+done
+url=$(sed -n 's/^listening on //p' "$work/server.out")
+if [ -z "$url" ]; then
+  echo "server did not start:"; cat "$work/server.err"; exit 1
+fi
+
+pattern='^(?!Fork - )'
+[ "${DS_CONFORMANCE_ALL:-0}" = 1 ] && pattern='.*'
+
+status=0
+(cd "$here" && DS_CONFORMANCE_URL="$url" DS_LONG_POLL_TIMEOUT_MS="$long_poll_ms" \
+  npx vitest run --reporter=default --reporter=json --outputFile.json="$work/result.json" \
+  -t "$pattern") || status=$?
+
+if [ -f "$work/result.json" ]; then
+  node -e '
+    const r = require(process.argv[1]);
+    let p = 0, f = 0, s = 0;
+    for (const file of r.testResults) for (const t of file.assertionResults) {
+      if (t.status === "passed") p++; else if (t.status === "failed") { f++; console.log("FAILED: " + t.fullName); } else s++;
+    }
+    console.log(`conformance: ${p} passed, ${f} failed, ${s} skipped`);
+  ' "$work/result.json"
+fi
+if ! kill -0 "$pid" 2>/dev/null; then
+  echo "the server died during the run:"; tail -20 "$work/server.err"; status=1
+fi
+exit $status
