@@ -1,6 +1,10 @@
 // server/httplib_adapter.cc: the cpp-httplib transport for StreamEngine.
 #include "durablestreams/httplib_adapter.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <thread>
 
@@ -108,12 +112,34 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
   });
 }
 
+bool WidenListenBacklog(int port, int backlog) {
+  bool found = false;
+  for (int fd = 0; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET) {
+      bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    }
+    if (bound == port && ::listen(fd, backlog) == 0) found = true;
+  }
+  return found;
+}
+
 void GrowingThreadPool::enqueue(std::function<void()> fn) {
   bool spawn = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     jobs_.push_back(std::move(fn));
-    if (idle_ == 0 && threads_ < max_threads_) {
+    // A task is a connection that may live for minutes: every queued task
+    // needs an idle worker of its own, or a new one.
+    if (jobs_.size() > idle_ && threads_ < max_threads_) {
       ++threads_;
       spawn = true;
     }

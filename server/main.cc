@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "durable-streams-server: cannot listen on %s:%d\n", host.c_str(), port);
     return 1;
   }
+  durablestreams::WidenListenBacklog(bound);
   std::printf("listening on http://%s:%d\n", host.c_str(), bound);
   std::fflush(stdout);
 

@@ -42,6 +42,13 @@ struct HttplibAdapterOptions {
 void Mount(httplib::Server& server, StreamEngine& engine,
            const HttplibAdapterOptions& options = {});
 
+// cpp-httplib 0.11 (Debian 12) listens with a backlog of 5, so a burst of
+// connections (many readers reconnecting at once) overflows the accept queue
+// and clients wait seconds for SYN retries. Call this after bind_to_port()
+// / bind_to_any_port() with the bound port: it finds this process's listening
+// socket on that port and raises its backlog. Returns false if none was found.
+bool WidenListenBacklog(int port, int backlog = 4096);
+
 // A task queue for httplib::Server::new_task_queue that starts a thread
 // whenever no worker is idle (up to `max_threads`; beyond that tasks queue)
 // and lets a thread go after a minute without work.

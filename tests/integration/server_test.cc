@@ -1,0 +1,265 @@
+// Integration tests: the real server binary, real HTTP on loopback, a real
+// SQLite file; restarts, kill -9 and many live readers.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "durablestreams/httplib_adapter.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+const std::string kServer = DS_SERVER_BINARY;
+
+std::unique_ptr<httplib::Client> Connect(int port) {
+  auto c = std::make_unique<httplib::Client>("127.0.0.1", port);
+  c->set_read_timeout(30, 0);
+  c->set_connection_timeout(5, 0);
+  return c;
+}
+
+std::string ReadAll(httplib::Client& c, const std::string& path) {
+  std::string all, offset = "-1";
+  for (;;) {
+    auto r = c.Get((path + "?offset=" + offset).c_str());
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    all += r->body;
+    if (r->get_header_value("Stream-Up-To-Date") == "true") return all;
+    offset = r->get_header_value("Stream-Next-Offset");
+  }
+}
+
+// A raw socket that sends one request and keeps the connection open.
+int OpenRaw(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  if (send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("a graceful restart keeps every append and the producer state") {
+  dstest::TempDir dir;
+  {
+    dstest::ServerProcess s(kServer, dir.path());
+    auto c = Connect(s.port());
+    REQUIRE(c->Put("/v1/stream/r", "", "text/plain")->status == 201);
+    httplib::Headers h = {{"Producer-Id", "p"}, {"Producer-Epoch", "0"}, {"Producer-Seq", "0"}};
+    REQUIRE(c->Post("/v1/stream/r", h, "one", "text/plain")->status == 200);
+    CHECK(WIFEXITED(s.Kill(SIGTERM)));
+  }
+  dstest::ServerProcess s(kServer, dir.path());
+  auto c = Connect(s.port());
+  httplib::Headers dup = {{"Producer-Id", "p"}, {"Producer-Epoch", "0"}, {"Producer-Seq", "0"}};
+  CHECK(c->Post("/v1/stream/r", dup, "one", "text/plain")->status == 204);
+  CHECK(ReadAll(*c, "/v1/stream/r") == "one");
+}
+
+TEST_CASE("kill -9 during concurrent appends loses no acknowledged append") {
+  dstest::TempDir dir;
+  constexpr int kWriters = 8;
+  std::map<int, std::vector<int>> acked;  // writer -> acknowledged sequence numbers
+  std::map<int, int> next_seq;
+  std::mt19937 rng(12345);
+  const int cycles = 3;
+  {
+    dstest::ServerProcess s(kServer, dir.path());
+    auto c = Connect(s.port());
+    REQUIRE(c->Put("/v1/stream/crash", "", "text/plain")->status == 201);
+  }
+  for (int cycle = 0; cycle < cycles; ++cycle) {
+    dstest::ServerProcess s(kServer, dir.path());
+    std::mutex mu;
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        auto c = Connect(s.port());
+        c->set_read_timeout(5, 0);
+        while (!stop) {
+          int seq;
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            seq = next_seq[w]++;
+          }
+          // One line per append: "w<writer>:<seq>:<padding>|"
+          std::string line = "w" + std::to_string(w) + ":" + std::to_string(seq) + ":" +
+                             std::string(50 + (seq % 200), 'x') + "|\n";
+          auto r = c->Post("/v1/stream/crash", line, "text/plain");
+          if (r && r->status == 204) {
+            std::lock_guard<std::mutex> lock(mu);
+            acked[w].push_back(seq);
+          } else if (!r) {
+            return;  // the server is gone
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 400));
+    s.Kill(SIGKILL);
+    stop = true;
+    for (auto& t : writers) t.join();
+  }
+  dstest::ServerProcess s(kServer, dir.path());
+  auto c = Connect(s.port());
+  std::string all = ReadAll(*c, "/v1/stream/crash");
+  std::map<int, std::vector<int>> present;
+  std::istringstream in(all);
+  std::string line;
+  size_t total_acked = 0;
+  while (std::getline(in, line)) {
+    // Whole or absent: every stored line is complete.
+    REQUIRE(line.size() > 3);
+    REQUIRE(line.back() == '|');
+    int w = std::stoi(line.substr(1));
+    int seq = std::stoi(line.substr(line.find(':') + 1));
+    present[w].push_back(seq);
+  }
+  for (int w = 0; w < kWriters; ++w) {
+    std::set<int> seen(present[w].begin(), present[w].end());
+    CHECK(seen.size() == present[w].size());                         // no duplicates
+    CHECK(std::is_sorted(present[w].begin(), present[w].end()));     // in order
+    for (int seq : acked[w]) {
+      CAPTURE(w, seq);
+      CHECK(seen.count(seq) == 1);  // every acknowledged append is there
+    }
+    total_acked += acked[w].size();
+  }
+  CHECK(total_acked > 0);
+}
+
+TEST_CASE("500 SSE readers and 500 waiting long-polls do not starve appends and reads") {
+  dstest::TempDir dir;
+  dstest::ServerProcess s(kServer, dir.path(), {"--long-poll-timeout", "60s"});
+  auto c = Connect(s.port());
+  REQUIRE(c->Put("/v1/stream/busy", "", "text/plain")->status == 201);
+  std::vector<int> fds;
+  for (int i = 0; i < 500; ++i) {
+    fds.push_back(OpenRaw(s.port(),
+                          "GET /v1/stream/busy?offset=-1&live=sse HTTP/1.1\r\nHost: x\r\n\r\n"));
+    fds.push_back(OpenRaw(
+        s.port(), "GET /v1/stream/busy?offset=now&live=long-poll HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  for (int fd : fds) REQUIRE(fd >= 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // With every live reader parked, a new client is still served at once.
+  auto fresh = Connect(s.port());
+  fresh->set_read_timeout(10, 0);
+  auto put = fresh->Post("/v1/stream/busy", "hello", "text/plain");
+  INFO("httplib error " << static_cast<int>(put.error()));
+  REQUIRE(put);
+  CHECK(put->status == 204);
+  auto get = fresh->Get("/v1/stream/busy?offset=-1");
+  REQUIRE(get);
+  CHECK(get->body == "hello");
+  // The parked long-polls were answered by that append.
+  int answered = 0;
+  for (size_t i = 1; i < fds.size(); i += 2) {
+    timeval tv{10, 0};
+    setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[512];
+    ssize_t n = recv(fds[i], buf, sizeof buf, 0);
+    if (n > 12 && std::string(buf, 12) == "HTTP/1.1 200") ++answered;
+  }
+  CHECK(answered == 500);
+  for (int fd : fds) close(fd);
+}
+
+TEST_CASE("a body over --max-body is refused with 413 and a JSON error") {
+  dstest::TempDir dir;
+  dstest::ServerProcess s(kServer, dir.path(), {"--max-body", "1KiB"});
+  auto c = Connect(s.port());
+  REQUIRE(c->Put("/v1/stream/big", "", "text/plain")->status == 201);
+  auto r = c->Post("/v1/stream/big", std::string(4096, 'x'), "text/plain");
+  REQUIRE(r);
+  CHECK(r->status == 413);
+  CHECK(r->body.find("\"code\":\"PAYLOAD_TOO_LARGE\"") != std::string::npos);
+  auto c2 = Connect(s.port());
+  CHECK(ReadAll(*c2, "/v1/stream/big").empty());
+}
+
+TEST_CASE("SIGTERM ends live readers cleanly and the server exits 0") {
+  dstest::TempDir dir;
+  dstest::ServerProcess s(kServer, dir.path());
+  auto c = Connect(s.port());
+  REQUIRE(c->Put("/v1/stream/bye", "x", "text/plain")->status == 201);
+  std::atomic<bool> ended{false};
+  std::string received;
+  std::thread reader([&] {
+    auto rc = Connect(s.port());
+    rc->Get("/v1/stream/bye?offset=-1&live=sse", [&](const char* data, size_t n) {
+      received.append(data, n);
+      return true;
+    });
+    ended = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int status = s.Kill(SIGTERM);
+  reader.join();
+  CHECK(ended);
+  CHECK(received.find("event: data") != std::string::npos);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("bad input gets a 4xx with a JSON error body and changes nothing") {
+  dstest::TempDir dir;
+  dstest::ServerProcess s(kServer, dir.path());
+  auto c = Connect(s.port());
+  REQUIRE(c->Put("/v1/stream/ok", "", "application/json")->status == 201);
+  struct Case {
+    std::string method, path, body, content_type;
+    httplib::Headers headers;
+    int status;
+  };
+  std::vector<Case> cases = {
+      {"PUT", "/v1/stream/bad-ttl", "", "text/plain", {{"Stream-TTL", "-1"}}, 400},
+      {"PUT", "/v1/stream/both", "", "text/plain",
+       {{"Stream-TTL", "1"}, {"Stream-Expires-At", "2030-01-01T00:00:00Z"}}, 400},
+      {"PUT", "/v1/stream/a/../b", "", "text/plain", {}, 400},
+      {"POST", "/v1/stream/ok", "{", "application/json", {}, 400},
+      {"POST", "/v1/stream/ok", "[]", "application/json", {}, 400},
+      {"POST", "/v1/stream/ok", "1", "application/json", {{"Producer-Id", "x"}}, 400},
+      {"POST", "/v1/stream/ok", "1", "text/plain", {}, 409},
+      {"POST", "/v1/stream/missing", "1", "text/plain", {}, 404},
+      {"GET", "/v1/stream/ok?offset=zzz", "", "", {}, 400},
+      {"GET", "/v1/stream/ok?offset=-1&live=forever", "", "", {}, 400},
+  };
+  for (auto& k : cases) {
+    CAPTURE(k.method, k.path, k.body);
+    httplib::Result r = k.method == "PUT"    ? c->Put(k.path.c_str(), k.headers, k.body, k.content_type.c_str())
+                        : k.method == "POST" ? c->Post(k.path.c_str(), k.headers, k.body, k.content_type.c_str())
+                                             : c->Get(k.path.c_str(), k.headers);
+    REQUIRE(r);
+    CHECK(r->status == k.status);
+    CHECK(r->get_header_value("Content-Type") == "application/json");
+    CHECK(r->body.find("\"code\":\"") == 1);
+    CHECK(r->body.find("\"error\":\"") != std::string::npos);
+  }
+  CHECK(c->Head("/v1/stream/bad-ttl")->status == 404);
+  CHECK(c->Head("/v1/stream/both")->status == 404);
+  auto r = c->Get("/v1/stream/ok?offset=-1");
+  CHECK(r->body == "[]");
+}

@@ -1,0 +1,238 @@
+// Unit tests of the engine over a real SQLite file, driven through Request
+// values (no sockets) with a manual clock (no sleeping for TTLs).
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <thread>
+
+#include "durablestreams/durablestreams.h"
+#include "support/temp_dir.h"
+
+using namespace durablestreams;
+
+namespace {
+
+constexpr int64_t kStart = 1800000000000;  // 2027-01-15
+
+struct Fixture {
+  dstest::TempDir dir;
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(kStart);
+  std::unique_ptr<StreamEngine> engine;
+
+  explicit Fixture(Options o = Options()) { Open(std::move(o)); }
+
+  void Open(Options o = Options()) {
+    engine.reset();
+    o.data_dir = dir.path();
+    o.clock = clock;
+    o.sync = SyncMode::kOff;
+    auto r = StreamEngine::Open(o);
+    REQUIRE(r.ok());
+    engine = std::move(r).value();
+  }
+
+  Response Do(Method m, std::string path, std::vector<std::pair<std::string, std::string>> headers = {},
+              std::string body = "", std::vector<std::pair<std::string, std::string>> query = {}) {
+    Request req;
+    req.method = m;
+    req.path = std::move(path);
+    for (auto& [k, v] : headers) req.headers.Add(k, v);
+    req.body = std::move(body);
+    req.query = std::move(query);
+    return engine->HandleSync(std::move(req));
+  }
+  Response Read(const std::string& path, const std::string& offset = "-1") {
+    return Do(Method::kGet, path, {}, "", {{"offset", offset}});
+  }
+};
+
+std::string H(const Response& r, const char* name) {
+  const std::string* v = r.headers.Get(name);
+  return v ? *v : std::string("<none>");
+}
+
+}  // namespace
+
+TEST_CASE("a created stream reads back what was appended, in order") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "s", {{"Content-Type", "text/plain"}}, "a").status == 201);
+  REQUIRE(f.Do(Method::kPost, "s", {{"Content-Type", "text/plain"}}, "bc").status == 204);
+  Response r = f.Read("s");
+  CHECK(r.status == 200);
+  CHECK(r.body == "abc");
+  CHECK(H(r, "Stream-Next-Offset") == "0000000000000000_0000000000000003");
+  CHECK(H(r, "Stream-Up-To-Date") == "true");
+}
+
+TEST_CASE("a PUT whose JSON body is invalid leaves no stream behind") {
+  Fixture f;
+  Response r = f.Do(Method::kPut, "j", {{"Content-Type", "application/json"}}, "{nope");
+  CHECK(r.status == 400);
+  CHECK(r.body.find("\"code\":\"INVALID_JSON\"") != std::string::npos);
+  CHECK(f.Do(Method::kHead, "j").status == 404);
+}
+
+TEST_CASE("a stream with a TTL expires after idling, and reads renew it") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "t", {{"Content-Type", "text/plain"}, {"Stream-TTL", "10"}}).status ==
+          201);
+  f.clock->Advance(9000);
+  CHECK(f.Read("t").status == 200);  // renews: 10 s from now
+  f.clock->Advance(9000);
+  CHECK(f.Do(Method::kHead, "t").status == 200);  // HEAD does not renew
+  f.clock->Advance(1500);
+  CHECK(f.Do(Method::kHead, "t").status == 404);
+  CHECK(f.Do(Method::kPost, "t", {{"Content-Type", "text/plain"}}, "x").status == 404);
+}
+
+TEST_CASE("Expires-At is absolute: reads do not extend it") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "e",
+               {{"Content-Type", "text/plain"}, {"Stream-Expires-At", "2027-01-15T08:00:10Z"}})
+              .status == 201);
+  f.clock->Set(1800000000000 + 5000);  // 08:00:05
+  CHECK(f.Read("e").status == 200);
+  f.clock->Set(1800000000000 + 10000);
+  CHECK(f.Read("e").status == 404);
+}
+
+TEST_CASE("a restart keeps data, closure and producer deduplication") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "p", {{"Content-Type", "text/plain"}}).status == 201);
+  auto produce = [&](const char* seq, const char* body) {
+    return f.Do(Method::kPost, "p",
+                {{"Content-Type", "text/plain"}, {"Producer-Id", "w"}, {"Producer-Epoch", "3"},
+                 {"Producer-Seq", seq}},
+                body);
+  };
+  REQUIRE(produce("0", "a").status == 200);
+  REQUIRE(produce("1", "b").status == 200);
+  f.Open();
+  CHECK(produce("1", "b").status == 204);  // duplicate after restart
+  Response gap = produce("5", "x");
+  CHECK(gap.status == 409);
+  CHECK(H(gap, "Producer-Expected-Seq") == "2");
+  REQUIRE(f.Do(Method::kPost, "p", {{"Stream-Closed", "true"}}).status == 204);
+  f.Open();
+  Response r = f.Read("p");
+  CHECK(r.body == "ab");
+  CHECK(H(r, "Stream-Closed") == "true");
+}
+
+TEST_CASE("a long-poll waiting at the tail is answered by the next append") {
+  Options o;
+  o.long_poll_timeout = std::chrono::seconds(30);
+  Fixture f(o);
+  REQUIRE(f.Do(Method::kPut, "lp", {{"Content-Type", "text/plain"}}).status == 201);
+  Request req;
+  req.method = Method::kGet;
+  req.path = "lp";
+  req.query = {{"offset", "now"}, {"live", "long-poll"}};
+  std::promise<Response> got;
+  f.engine->Handle(std::move(req), [&](Response r) { got.set_value(std::move(r)); });
+  auto fut = got.get_future();
+  CHECK(fut.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+  REQUIRE(f.Do(Method::kPost, "lp", {{"Content-Type", "text/plain"}}, "wake").status == 204);
+  Response r = fut.get();
+  CHECK(r.status == 200);
+  CHECK(r.body == "wake");
+  CHECK(H(r, "Stream-Cursor") != "<none>");
+}
+
+TEST_CASE("deleting a stream answers its long-poll waiters with 404 and ends SSE") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "d", {{"Content-Type", "text/plain"}}).status == 201);
+  Request lp;
+  lp.method = Method::kGet;
+  lp.path = "d";
+  lp.query = {{"offset", "now"}, {"live", "long-poll"}};
+  std::promise<Response> got;
+  f.engine->Handle(std::move(lp), [&](Response r) { got.set_value(std::move(r)); });
+  Response sse = f.Do(Method::kGet, "d", {}, "", {{"offset", "-1"}, {"live", "sse"}});
+  REQUIRE(sse.live);
+  REQUIRE(f.Do(Method::kDelete, "d").status == 204);
+  CHECK(got.get_future().get().status == 404);
+  std::string bytes;
+  while (sse.live->WaitAndTake(&bytes, std::chrono::seconds(5))) {
+  }
+  CHECK(bytes.find("event: control") != std::string::npos);
+}
+
+TEST_CASE("SSE delivers appends live as data and control events") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "sse", {{"Content-Type", "application/json"}}, "[1]").status == 201);
+  Response r = f.Do(Method::kGet, "sse", {}, "", {{"offset", "-1"}, {"live", "sse"}});
+  REQUIRE(r.live);
+  CHECK(H(r, "Content-Type") == "text/event-stream");
+  REQUIRE(f.Do(Method::kPost, "sse", {{"Content-Type", "application/json"}, {"Stream-Closed", "true"}},
+               "[2,3]")
+              .status == 204);
+  std::string bytes;
+  while (r.live->WaitAndTake(&bytes, std::chrono::seconds(5))) {
+  }
+  CHECK(bytes.find("data:[1]") != std::string::npos);
+  CHECK(bytes.find("data:[2,3]") != std::string::npos);
+  CHECK(bytes.find("\"streamClosed\":true") != std::string::npos);
+}
+
+TEST_CASE("the authorization hooks can refuse before anything happens") {
+  Options o;
+  o.authorize_mutation = [](const Request& req) -> std::optional<Response> {
+    if (req.headers.Get("Authorization")) return std::nullopt;
+    return DenyResponse(401, "UNAUTHORIZED", "token required");
+  };
+  Fixture f(o);
+  CHECK(f.Do(Method::kPut, "a", {{"Content-Type", "text/plain"}}).status == 401);
+  CHECK(f.Do(Method::kHead, "a").status == 404);
+  CHECK(f.Do(Method::kPut, "a", {{"Content-Type", "text/plain"}, {"Authorization", "x"}}).status ==
+        201);
+}
+
+TEST_CASE("concurrent appends to one stream all land exactly once") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "c", {{"Content-Type", "application/json"}}).status == 201);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        Response r = f.Do(Method::kPost, "c", {{"Content-Type", "application/json"}},
+                          std::to_string(t * 1000 + i));
+        CHECK(r.status == 204);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::string all;
+  std::string offset = "-1";
+  for (;;) {
+    Response r = f.Read("c", offset);
+    all += r.body;
+    if (H(r, "Stream-Up-To-Date") == "true") break;
+    offset = H(r, "Stream-Next-Offset");
+  }
+  // Every value exactly once: turn "[a,b][c]" into ",a,b,,c," and count.
+  for (char& c : all) {
+    if (c == '[' || c == ']') c = ',';
+  }
+  for (int t = 0; t < 8; ++t) {
+    for (int i = 0; i < 50; ++i) {
+      std::string v = "," + std::to_string(t * 1000 + i) + ",";
+      size_t first = all.find(v);
+      CAPTURE(v);
+      REQUIRE(first != std::string::npos);
+      CHECK(all.find(v, first + 1) == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("the server refuses a file that is not its database") {
+  dstest::TempDir dir;
+  FILE* fp = std::fopen((dir.path() + "/streams.db").c_str(), "w");
+  std::fputs("this is not a database, but it is long enough to have a header of sorts......", fp);
+  std::fclose(fp);
+  Options o;
+  o.data_dir = dir.path();
+  auto r = StreamEngine::Open(o);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kCorruption);
+}
