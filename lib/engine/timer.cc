@@ -56,8 +56,10 @@ void Timer::Run() {
       continue;
     }
     auto first = by_time_.begin();
-    if (first->first > Clock::now()) {
-      cv_.wait_until(lock, first->first);
+    // A copy: the entry may be cancelled (and freed) while we wait.
+    const Clock::time_point due = first->first;
+    if (due > Clock::now()) {
+      cv_.wait_until(lock, due);
       continue;
     }
     Id id = first->second;
