@@ -76,6 +76,7 @@ void Serve(StreamEngine& engine, const httplib::Request& hreq, httplib::Response
 void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOptions& options) {
   server.set_payload_max_length(engine.options().max_body_bytes);
   server.set_keep_alive_max_count(100000);
+  server.set_tcp_nodelay(true);  // small responses must not wait for delayed ACKs
   std::string pattern = options.prefix + "(.+)";
   auto handler = [&engine](const httplib::Request& req, httplib::Response& res) {
     Serve(engine, req, res);

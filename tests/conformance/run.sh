@@ -39,20 +39,27 @@ pattern='^(?!Fork - )'
 [ "${DS_CONFORMANCE_ALL:-0}" = 1 ] && pattern='.*'
 
 status=0
-(cd "$here" && DS_CONFORMANCE_URL="$url" DS_LONG_POLL_TIMEOUT_MS="$long_poll_ms" \
-  npx vitest run --reporter=default --reporter=json --outputFile.json="$work/result.json" \
-  -t "$pattern") || status=$?
-
-if [ -f "$work/result.json" ]; then
-  node -e '
-    const r = require(process.argv[1]);
-    let p = 0, f = 0, s = 0;
-    for (const file of r.testResults) for (const t of file.assertionResults) {
-      if (t.status === "passed") p++; else if (t.status === "failed") { f++; console.log("FAILED: " + t.fullName); } else s++;
-    }
-    console.log(`conformance: ${p} passed, ${f} failed, ${s} skipped`);
-  ' "$work/result.json"
-fi
+runs=${DS_CONFORMANCE_RUNS:-1}
+for run in $(seq 1 "$runs"); do
+  rm -f "$work/result.json"
+  (cd "$here" && DS_CONFORMANCE_URL="$url" DS_LONG_POLL_TIMEOUT_MS="$long_poll_ms" \
+    npx vitest run --reporter=dot --reporter=json --outputFile.json="$work/result.json" \
+    -t "$pattern") >"$work/vitest.out" 2>&1 || status=1
+  if [ -f "$work/result.json" ]; then
+    node -e '
+      const r = require(process.argv[1]);
+      let p = 0, f = 0, s = 0;
+      for (const file of r.testResults) for (const t of file.assertionResults) {
+        if (t.status === "passed") p++;
+        else if (t.status === "failed") { f++; console.log("FAILED: " + t.fullName + "\n  " + (t.failureMessages || []).join("\n  ").slice(0, 2000)); }
+        else s++;
+      }
+      console.log(`conformance run ${process.argv[2]}: ${p} passed, ${f} failed, ${s} skipped`);
+    ' "$work/result.json" "$run"
+  else
+    tail -40 "$work/vitest.out"; status=1
+  fi
+done
 if ! kill -0 "$pid" 2>/dev/null; then
   echo "the server died during the run:"; tail -20 "$work/server.err"; status=1
 fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# scripts/run-server.sh [server flags]: builds durable-streams-server and runs
+# it on 127.0.0.1:4437 with its SQLite store in ./data (flags pass through,
+# e.g. --port 8080 --data-dir /var/lib/streams).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/deps.sh"
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build" -j"$(nproc)" --target durable-streams-server
+exec "$root/build/durable-streams-server" "$@"

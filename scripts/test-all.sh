@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# scripts/test-all.sh: every test, as CI runs it.
+#   1. installs the Debian and npm packages the build and tests need;
+#   2. builds (RelWithDebInfo) and runs ctest: unit, integration and the
+#      official conformance suite (three runs in a row);
+#   3. builds with ASan+UBSan and runs unit and integration tests;
+#   4. builds with TSan and runs unit and integration tests.
+# Ends with the line "N passed, M failed" (test programs across all builds).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+passed=0
+failed=0
+
+"$root/scripts/deps.sh" || { echo "installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
+(cd "$root/tests/conformance" && npm ci --no-audit --no-fund >/dev/null) ||
+  { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+
+# run_ctest BUILD_DIR CMAKE_ARGS LABEL_REGEX [ENV...]
+run_ctest() {
+  local dir=$1 args=$2 labels=$3
+  shift 3
+  echo "=== $dir ($args)"
+  if ! cmake -S "$root" -B "$dir" $args >/dev/null || ! cmake --build "$dir" -j"$jobs" >/dev/null; then
+    echo "build failed in $dir"
+    cmake --build "$dir" -j1 2>&1 | tail -30
+    failed=$((failed + 1))
+    return
+  fi
+  local out
+  out=$(cd "$dir" && env "$@" ctest --output-on-failure -L "$labels" 2>&1)
+  echo "$out" | tail -40
+  local p f
+  p=$(echo "$out" | grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed")
+  f=$(echo "$out" | grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(Failed|Timeout|Exception|Not Run)")
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+run_ctest "$root/build" "-DCMAKE_BUILD_TYPE=RelWithDebInfo" "unit|integration|conformance" \
+  DS_CONFORMANCE_RUNS=3
+run_ctest "$root/build-asan" "-DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=address" "unit|integration" \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_ctest "$root/build-tsan" "-DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=thread" "unit|integration" \
+  TSAN_OPTIONS="halt_on_error=1:suppressions=$root/tests/tsan.supp"
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
