@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test-all.sh: every test, as CI runs it.
 #   1. installs the Debian and npm packages the build and tests need;
-#   2. builds (RelWithDebInfo) and runs ctest: unit, integration and the
-#      official conformance suite (three runs in a row);
+#   2. builds (RelWithDebInfo) and runs ctest: unit, integration, the
+#      official conformance suite (three runs in a row) and the package
+#      consumers (install, find_package, add_subdirectory, pkg-config);
 #   3. builds with ASan+UBSan and runs unit and integration tests;
 #   4. builds with TSan and runs unit and integration tests.
 # Ends with the line "N passed, M failed" (test programs across all builds).
@@ -37,7 +38,7 @@ run_ctest() {
   failed=$((failed + f))
 }
 
-run_ctest "$root/build" "-DCMAKE_BUILD_TYPE=RelWithDebInfo" "unit|integration|conformance" \
+run_ctest "$root/build" "-DCMAKE_BUILD_TYPE=RelWithDebInfo" "unit|integration|conformance|package" \
   DS_CONFORMANCE_RUNS=3
 run_ctest "$root/build-asan" "-DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=address" "unit|integration" \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

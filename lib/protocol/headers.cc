@@ -165,7 +165,7 @@ std::string FormatRfc3339Millis(int64_t millis) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[64];
+  char buf[96];  // room for any int64 year; real dates use 24 bytes
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
                 static_cast<long long>((rem / 60) % 60), static_cast<long long>(rem % 60),
