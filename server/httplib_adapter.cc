@@ -28,8 +28,10 @@ std::string JsonError(const char* code, const char* message) {
   return std::string("{\"code\":\"") + code + "\",\"error\":\"" + message + "\"}";
 }
 
-void Serve(StreamEngine& engine, const httplib::Request& hreq, httplib::Response& hres) {
+void Serve(StreamEngine& engine, const std::string& root, const httplib::Request& hreq,
+           httplib::Response& hres) {
   Request req;
+  req.root = root;
   req.method = ToMethod(hreq.method);
   req.path = hreq.matches.size() > 1 ? hreq.matches[1].str() : std::string();
   std::string host = hreq.get_header_value("Host");
@@ -78,8 +80,9 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
   server.set_keep_alive_max_count(100000);
   server.set_tcp_nodelay(true);  // small responses must not wait for delayed ACKs
   std::string pattern = options.prefix + "(.+)";
-  auto handler = [&engine](const httplib::Request& req, httplib::Response& res) {
-    Serve(engine, req, res);
+  auto handler = [&engine, root = options.prefix](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    Serve(engine, root, req, res);
   };
   server.Get(pattern, handler);
   server.Put(pattern, handler);

@@ -54,6 +54,10 @@ struct Request {
   // The stream's path relative to the stream root, without a leading '/':
   // for `/v1/stream/chat/42` the adapter passes `chat/42`. Percent-decoded.
   std::string path;
+  // The URL path of the stream root, e.g. "/v1/stream/": a Stream-Forked-From
+  // header naming "/v1/stream/a/b" means stream "a/b". A value that does not
+  // start with it is taken as a path relative to the root.
+  std::string root;
   // The absolute URL the client used (scheme://host/target), for the
   // Location header of 201 responses. May be empty.
   std::string url;

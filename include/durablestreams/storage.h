@@ -48,6 +48,16 @@ struct StreamRecord {
   std::optional<std::string> closed_by_producer;
   int64_t closed_by_epoch = 0;
   int64_t closed_by_seq = 0;
+  // Forks (PROTOCOL.md §4.2). A fork reads [0, fork_offset) from its source
+  // (which may be a fork too) and keeps its own messages at fork_offset and
+  // after, in the same offset space.
+  std::optional<int64_t> fork_source_id;  // the source stream's id
+  std::string forked_from;                // the source's path, as requested
+  uint64_t fork_anchor = 0;               // Stream-Fork-Offset (a position)
+  uint64_t fork_sub_offset = 0;           // Stream-Fork-Sub-Offset
+  uint64_t fork_offset = 0;               // the resolved divergence position
+  // Deleted while forks still read from it: answers 410, keeps its data.
+  bool soft_deleted = false;
 };
 
 struct ProducerRecord {
@@ -64,12 +74,16 @@ struct StoredMessage {
   uint64_t start = 0;
   uint64_t end = 0;
   std::string data;
+  // The last message of its append: false only inside a JSON batch. Fork
+  // sub-offsets may not reach past the end of an append.
+  bool last_in_append = true;
 };
 
 struct AppendRecord {
   int64_t stream_id = 0;
   uint64_t start = 0;  // == the stream's tail before this message
   std::string data;    // not empty
+  bool last_in_append = true;
 };
 
 // Everything one group commit changes. Applied in this order: deletions,

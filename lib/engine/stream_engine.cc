@@ -185,6 +185,10 @@ struct Op {
   std::string path;
   std::string url;
   // kCreate
+  bool content_type_given = false;
+  std::optional<std::string> fork_from;    // a fork: the source's path
+  std::optional<uint64_t> fork_anchor;     // Stream-Fork-Offset
+  uint64_t fork_sub_offset = 0;
   std::string content_type;
   std::optional<int64_t> ttl_seconds;
   std::optional<int64_t> expires_at_ms;
@@ -211,6 +215,7 @@ struct Overlay {
   bool dirty = false;     // rec must be written
   bool created = false;   // the stream was created in this batch
   bool closed_now = false;
+  bool soft_deleted_now = false;
   uint64_t published_tail = 0;  // tail before this batch
   std::vector<StoredMessage> appended;  // this batch's messages, in order
 };
@@ -222,6 +227,7 @@ struct BatchCtx {
   std::set<int64_t> dropped_ids;                  // created and removed in this batch
   std::map<std::pair<int64_t, std::string>, protocol::ProducerState> producers;
   std::vector<AppendRecord> appends;
+  std::unordered_map<int64_t, int64_t> children_delta;  // forks made (+) or removed (-)
   WriteBatch wb;
 };
 
@@ -243,6 +249,8 @@ class EngineImpl final : public StreamEngine {
       auto stream = std::make_shared<Stream>(rec.id, rec.path);
       stream->last_access_ms = rec.last_access_ms;
       stream->meta = MakeMeta(rec);
+      if (rec.fork_source_id) ++children_[*rec.fork_source_id];
+      by_id_[rec.id] = stream;
       streams_[rec.path] = std::move(stream);
     }
     for (ProducerRecord& p : state.producers) {
@@ -407,6 +415,12 @@ class EngineImpl final : public StreamEngine {
     return it == streams_.end() ? nullptr : it->second;
   }
 
+  std::shared_ptr<Stream> FindById(int64_t id) {
+    std::lock_guard<std::mutex> lock(map_mu_);
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : it->second;
+  }
+
   void Enqueue(std::unique_ptr<Op> op) {
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
@@ -456,8 +470,7 @@ class EngineImpl final : public StreamEngine {
     *next = pos;
     std::vector<StoredMessage> msgs;
     if (pos < meta.rec.tail) {
-      Status s = storage_->ReadMessages(meta.rec.id, pos, meta.rec.tail, options_.max_read_bytes,
-                                        &msgs);
+      Status s = ReadChain(meta.rec, pos, meta.rec.tail, options_.max_read_bytes, &msgs);
       if (!s.ok()) return s;
     }
     if (meta.json) {
@@ -483,6 +496,37 @@ class EngineImpl final : public StreamEngine {
       return Status::Corruption("stored messages end before the stream's tail");
     }
     return Status::OK();
+  }
+
+  // Reads the messages of `rec` in [from, to) as ReadMessages does, through
+  // the fork chain: positions before a fork's offset come from its source
+  // (clipped at the fork offset), the rest from the stream itself.
+  Status ReadChain(const StreamRecord& rec, uint64_t from, uint64_t to, size_t max_bytes,
+                   std::vector<StoredMessage>* out) {
+    size_t bytes = 0;
+    if (rec.fork_source_id && from < rec.fork_offset) {
+      std::shared_ptr<Stream> src = FindById(*rec.fork_source_id);
+      if (!src) return Status::Corruption("the source of a fork is missing");
+      bool gone;
+      std::shared_ptr<const StreamMeta> src_meta = src->Snapshot(&gone);
+      uint64_t src_to = std::min(to, rec.fork_offset);
+      size_t first = out->size();
+      Status s = ReadChain(src_meta->rec, from, src_to, max_bytes, out);
+      if (!s.ok()) return s;
+      if (out->size() > first && out->back().end > src_to) {
+        StoredMessage& last = out->back();
+        last.data.resize(last.data.size() - (last.end - src_to));
+        last.end = src_to;
+        last.last_in_append = true;  // the fork point is a boundary
+      }
+      for (size_t i = first; i < out->size(); ++i) bytes += (*out)[i].data.size();
+      if (out->size() == first || out->back().end < src_to || bytes >= max_bytes) {
+        return Status::OK();
+      }
+      from = rec.fork_offset;
+    }
+    if (from >= to) return Status::OK();
+    return storage_->ReadMessages(rec.id, from, to, max_bytes - bytes, out);
   }
 
   Response DataResponse(const StreamMeta& meta, uint64_t start, uint64_t next, std::string body,
@@ -562,6 +606,9 @@ class EngineImpl final : public StreamEngine {
     if (stream) meta = stream->Snapshot(&gone);
     if (!stream || gone) {
       return done(Finish(Error(ErrorCode::kNotFound, "stream not found")));
+    }
+    if (meta->rec.soft_deleted) {
+      return done(Finish(Error(ErrorCode::kGone, "the stream was deleted")));
     }
     int64_t now = Now();
     if (Expired(meta->rec, stream.get(), now)) {
@@ -808,17 +855,53 @@ class EngineImpl final : public StreamEngine {
   // Mutations: parsing on the caller's thread
 
   void HandleCreate(Request req, ResponseCallback done) {
-    if (req.headers.Has("Stream-Forked-From")) {
-      return done(Finish(Error(ErrorCode::kNotImplemented, "forks are not implemented yet")));
-    }
     auto op = std::make_unique<Op>();
     op->kind = Op::Kind::kCreate;
     op->path = std::move(req.path);
     op->url = std::move(req.url);
+    const std::string* from = req.headers.Get("Stream-Forked-From");
+    const std::string* fork_offset = req.headers.Get("Stream-Fork-Offset");
+    const std::string* sub_offset = req.headers.Get("Stream-Fork-Sub-Offset");
+    if (!from && (fork_offset || sub_offset)) {
+      return done(Finish(Error(ErrorCode::kInvalidFork,
+                               "Stream-Fork-Offset and Stream-Fork-Sub-Offset need Stream-Forked-From")));
+    }
+    if (from) {
+      std::string_view src = protocol::TrimWhitespace(*from);
+      if (!req.root.empty() && src.substr(0, req.root.size()) == req.root) {
+        src.remove_prefix(req.root.size());
+      } else if (!req.root.empty() && !src.empty() && src[0] == '/') {
+        return done(Finish(Error(ErrorCode::kNotFound, "the fork source is not a stream here")));
+      }
+      op->fork_from = std::string(src);
+      if (auto bad = ValidatePath(*op->fork_from)) return done(Finish(std::move(*bad)));
+      if (fork_offset) {
+        auto parsed = protocol::ParseOffset(protocol::TrimWhitespace(*fork_offset));
+        if (!parsed.ok() || parsed->kind != protocol::OffsetRequest::Kind::kAt ||
+            parsed->at.read_seq != 0) {
+          return done(Finish(Error(ErrorCode::kInvalidFork,
+                                   "Stream-Fork-Offset must be an offset returned by the server")));
+        }
+        op->fork_anchor = parsed->at.pos;
+      }
+      if (sub_offset) {
+        auto parsed = protocol::ParseDecimal(protocol::TrimWhitespace(*sub_offset),
+                                             protocol::kMaxOffsetField);
+        if (!parsed.ok()) {
+          return done(Finish(Error(ErrorCode::kInvalidFork,
+                                   "Stream-Fork-Sub-Offset must be a non-negative integer")));
+        }
+        op->fork_sub_offset = *parsed;
+        if (op->fork_sub_offset > 0 && !op->fork_anchor) {
+          return done(Finish(Error(ErrorCode::kInvalidFork,
+                                   "Stream-Fork-Sub-Offset needs Stream-Fork-Offset")));
+        }
+      }
+    }
     const std::string* ct = req.headers.Get("Content-Type");
-    op->content_type = ct && !protocol::TrimWhitespace(*ct).empty()
-                           ? std::string(protocol::TrimWhitespace(*ct))
-                           : kDefaultContentType;
+    op->content_type_given = ct && !protocol::TrimWhitespace(*ct).empty();
+    op->content_type = op->content_type_given ? std::string(protocol::TrimWhitespace(*ct))
+                                              : kDefaultContentType;
     op->media_type = protocol::MediaType(op->content_type);
     if (!protocol::IsValidMediaType(op->media_type)) {
       return done(Finish(Error(ErrorCode::kInvalidContentType, "Content-Type is not a media type")));
@@ -842,7 +925,10 @@ class EngineImpl final : public StreamEngine {
     op->close = protocol::IsTrueFlag(req.headers.Get("Stream-Closed"));
     if (!req.body.empty()) {
       op->has_body = true;
-      if (protocol::IsJsonMediaType(op->media_type)) {
+      if (op->fork_from && !op->content_type_given) {
+        // The type comes from the source: split on the commit thread.
+        op->messages.push_back(std::move(req.body));
+      } else if (protocol::IsJsonMediaType(op->media_type)) {
         protocol::JsonBatch batch = protocol::SplitJsonBatch(req.body);
         if (batch.error == protocol::JsonBatchError::kInvalidJson) {
           return done(Finish(Error(ErrorCode::kInvalidJson, batch.message)));
@@ -950,11 +1036,43 @@ class EngineImpl final : public StreamEngine {
         }
       }
     }
-    if (ov.stream && Expired(ov.rec, ov.stream.get(), ctx.now)) Remove(ctx, ov);
+    if (ov.stream && !ov.rec.soft_deleted && Expired(ov.rec, ov.stream.get(), ctx.now)) {
+      Remove(ctx, ov);
+    }
     return ov;
   }
 
+  // How many forks read from stream `id`, counting this batch's changes.
+  int64_t Children(const BatchCtx& ctx, int64_t id) const {
+    int64_t n = 0;
+    if (auto it = children_.find(id); it != children_.end()) n += it->second;
+    if (auto it = ctx.children_delta.find(id); it != ctx.children_delta.end()) n += it->second;
+    return n;
+  }
+
+  // The path of stream `id` as the batch sees it ("" if it has none).
+  std::string PathOf(BatchCtx& ctx, int64_t id) {
+    for (auto& [path, ov] : ctx.by_path) {
+      if (ov.stream && ov.rec.id == id) return path;
+    }
+    auto s = FindById(id);
+    return s ? s->path : std::string();
+  }
+
+  // Deletes the stream of `ov`. While forks read from it, the delete is soft:
+  // it answers 410 and keeps its data. Otherwise its rows go, and so does
+  // every soft-deleted source that only it kept (the cascade up the chain),
+  // all in this batch's transaction.
   void Remove(BatchCtx& ctx, Overlay& ov) {
+    if (Children(ctx, ov.rec.id) > 0) {
+      if (!ov.rec.soft_deleted) {
+        ov.rec.soft_deleted = true;
+        ov.soft_deleted_now = true;
+        ov.dirty = true;
+      }
+      return;
+    }
+    std::optional<int64_t> parent = ov.rec.fork_source_id;
     if (ov.created) {
       ctx.dropped_ids.insert(ov.rec.id);
     } else {
@@ -965,11 +1083,25 @@ class EngineImpl final : public StreamEngine {
     ov.created = false;
     ov.dirty = false;
     ov.closed_now = false;
+    ov.soft_deleted_now = false;
     ov.appended.clear();
+    if (parent) {
+      --ctx.children_delta[*parent];
+      std::string parent_path = PathOf(ctx, *parent);
+      if (parent_path.empty()) return;
+      Overlay& pov = Slot(ctx, parent_path);
+      if (pov.stream && pov.rec.id == *parent && pov.rec.soft_deleted &&
+          Children(ctx, *parent) == 0) {
+        Remove(ctx, pov);
+      }
+    }
   }
 
   void AppendMessages(BatchCtx& ctx, Overlay& ov, std::vector<std::string>& messages) {
-    for (std::string& m : messages) {
+    size_t last = messages.size();
+    while (last > 0 && messages[last - 1].empty()) --last;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      std::string& m = messages[i];
       if (m.empty()) continue;
       StoredMessage sm;
       sm.start = ov.rec.tail;
@@ -979,6 +1111,8 @@ class EngineImpl final : public StreamEngine {
       a.stream_id = ov.rec.id;
       a.start = sm.start;
       a.data = m;
+      a.last_in_append = i + 1 == last;
+      sm.last_in_append = a.last_in_append;
       ctx.appends.push_back(std::move(a));
       sm.data = std::move(m);
       ov.appended.push_back(std::move(sm));
@@ -996,13 +1130,91 @@ class EngineImpl final : public StreamEngine {
     return p == s->second.end() ? nullptr : &p->second;
   }
 
+  // The configuration a create asks for, with what a fork inherits filled in
+  // (PROTOCOL.md §4.2: content type, and TTL / Expires-At when none is given).
+  struct WantedConfig {
+    std::string content_type;
+    std::optional<int64_t> ttl_seconds;
+    std::optional<int64_t> expires_at_ms;
+  };
+  WantedConfig Wanted(const Op& op, const StreamRecord* source) {
+    WantedConfig w{op.content_type, op.ttl_seconds, op.expires_at_ms};
+    if (source) {
+      if (!op.content_type_given) w.content_type = source->content_type;
+      if (!op.ttl_seconds && !op.expires_at_ms) {
+        w.ttl_seconds = source->ttl_seconds;
+        w.expires_at_ms = source->expires_at_ms;
+      }
+    }
+    return w;
+  }
+
+  // Resolves (anchor, sub-offset) on `source` to a position, or an error
+  // response. Sub-offsets count bytes (binary) or flattened messages (JSON)
+  // past the anchor and may not pass the end of the append holding it.
+  std::optional<Response> ResolveForkPoint(const StreamRecord& source, uint64_t anchor,
+                                           uint64_t sub, uint64_t* point) {
+    if (anchor > source.tail) {
+      return Error(ErrorCode::kInvalidFork, "Stream-Fork-Offset is beyond the source's tail");
+    }
+    *point = anchor;
+    if (sub == 0) return std::nullopt;
+    bool json = protocol::IsJsonMediaType(protocol::MediaType(source.content_type));
+    std::vector<StoredMessage> msgs;
+    Status s = ReadChain(source, anchor, source.tail, json ? options_.max_body_bytes + 1 : 1, &msgs);
+    if (!s.ok()) return Error(StorageErrorCode(s), "reading the fork source failed: " + s.message());
+    auto overshoot = [] {
+      return Error(ErrorCode::kInvalidFork,
+                   "Stream-Fork-Sub-Offset reaches past the end of the append at the offset");
+    };
+    if (msgs.empty()) return overshoot();
+    if (!json) {
+      if (anchor + sub > msgs.front().end) return overshoot();
+      *point = anchor + sub;
+      return std::nullopt;
+    }
+    uint64_t counted = 0;
+    for (const StoredMessage& m : msgs) {
+      if (m.start < anchor) {
+        if (m.last_in_append) return overshoot();  // the anchor is inside the last message
+        continue;
+      }
+      ++counted;
+      if (counted == sub) {
+        *point = m.end;
+        return std::nullopt;
+      }
+      if (m.last_in_append) break;
+    }
+    return overshoot();
+  }
+
   void ApplyCreate(BatchCtx& ctx, Op& op) {
     Overlay& ov = Slot(ctx, op.path);
+    Overlay* src = nullptr;
+    if (op.fork_from) {
+      Overlay& so = Slot(ctx, *op.fork_from);
+      if (so.stream) src = &so;
+    }
     if (ov.stream) {
       const StreamRecord& rec = ov.rec;
-      bool same = protocol::MediaType(rec.content_type) == op.media_type &&
-                  rec.ttl_seconds == op.ttl_seconds && rec.expires_at_ms == op.expires_at_ms &&
+      if (rec.soft_deleted) {
+        op.response = Error(ErrorCode::kStreamExists,
+                            "this path belongs to a deleted stream that forks still read");
+        return;
+      }
+      const StreamRecord* source = src && !src->rec.soft_deleted ? &src->rec : nullptr;
+      WantedConfig w = Wanted(op, source);
+      bool same = protocol::MediaType(rec.content_type) == protocol::MediaType(w.content_type) &&
+                  rec.ttl_seconds == w.ttl_seconds && rec.expires_at_ms == w.expires_at_ms &&
                   rec.closed == op.close;
+      if (op.fork_from) {
+        uint64_t anchor = op.fork_anchor ? *op.fork_anchor : (source ? source->tail : 0);
+        same = same && rec.fork_source_id && rec.forked_from == *op.fork_from &&
+               rec.fork_anchor == anchor && rec.fork_sub_offset == op.fork_sub_offset;
+      } else {
+        same = same && !rec.fork_source_id;
+      }
       if (!same) {
         op.response = Error(ErrorCode::kStreamExists,
                             "a stream exists at this path with another configuration");
@@ -1016,6 +1228,41 @@ class EngineImpl final : public StreamEngine {
       op.response = std::move(r);
       return;
     }
+    uint64_t fork_point = 0;
+    uint64_t anchor = 0;
+    if (op.fork_from) {
+      if (!src) {
+        op.response = Error(ErrorCode::kNotFound, "the fork source does not exist");
+        return;
+      }
+      if (src->rec.soft_deleted) {
+        op.response = Error(ErrorCode::kSourceGone, "the fork source was deleted");
+        return;
+      }
+      if (op.content_type_given &&
+          op.media_type != protocol::MediaType(src->rec.content_type)) {
+        op.response = Error(ErrorCode::kContentTypeMismatch,
+                            "a fork has its source's Content-Type: " + src->rec.content_type);
+        return;
+      }
+      anchor = op.fork_anchor ? *op.fork_anchor : src->rec.tail;
+      if (auto bad = ResolveForkPoint(src->rec, anchor, op.fork_sub_offset, &fork_point)) {
+        op.response = std::move(*bad);
+        return;
+      }
+    }
+    WantedConfig w = Wanted(op, src ? &src->rec : nullptr);
+    std::string media = protocol::MediaType(w.content_type);
+    if (op.fork_from && !op.content_type_given && !op.messages.empty() &&
+        protocol::IsJsonMediaType(media)) {
+      // A fork's initial body in its inherited JSON mode: split it now.
+      protocol::JsonBatch batch = protocol::SplitJsonBatch(op.messages.front());
+      if (batch.error == protocol::JsonBatchError::kInvalidJson) {
+        op.response = Error(ErrorCode::kInvalidJson, batch.message);
+        return;
+      }
+      op.messages = std::move(batch.messages);
+    }
     ov.stream = std::make_shared<Stream>(next_id_++, op.path);
     ov.created = true;
     ov.published_tail = 0;
@@ -1024,11 +1271,21 @@ class EngineImpl final : public StreamEngine {
     rec = StreamRecord();
     rec.id = ov.stream->id;
     rec.path = op.path;
-    rec.content_type = op.content_type;
-    rec.ttl_seconds = op.ttl_seconds;
-    rec.expires_at_ms = op.expires_at_ms;
+    rec.content_type = w.content_type;
+    rec.ttl_seconds = w.ttl_seconds;
+    rec.expires_at_ms = w.expires_at_ms;
     rec.created_at_ms = ctx.now;
     rec.last_access_ms = ctx.now;
+    if (op.fork_from) {
+      rec.fork_source_id = src->rec.id;
+      rec.forked_from = *op.fork_from;
+      rec.fork_anchor = anchor;
+      rec.fork_sub_offset = op.fork_sub_offset;
+      rec.fork_offset = fork_point;
+      rec.tail = fork_point;
+      ov.published_tail = fork_point;
+      ++ctx.children_delta[src->rec.id];
+    }
     ov.stream->last_access_ms = ctx.now;
     AppendMessages(ctx, ov, op.messages);
     rec.closed = op.close;
@@ -1046,6 +1303,10 @@ class EngineImpl final : public StreamEngine {
     Overlay& ov = Slot(ctx, op.path);
     if (!ov.stream) {
       op.response = Error(ErrorCode::kNotFound, "stream not found");
+      return;
+    }
+    if (ov.rec.soft_deleted) {
+      op.response = Error(ErrorCode::kGone, "the stream was deleted");
       return;
     }
     StreamRecord& rec = ov.rec;
@@ -1164,6 +1425,10 @@ class EngineImpl final : public StreamEngine {
       op.response = Error(ErrorCode::kNotFound, "stream not found");
       return;
     }
+    if (ov.rec.soft_deleted) {
+      op.response = Error(ErrorCode::kGone, "the stream was deleted");
+      return;
+    }
     Remove(ctx, ov);
     Response r;
     r.status = 204;
@@ -1189,26 +1454,46 @@ class EngineImpl final : public StreamEngine {
     }
   }
 
+  // Applies the ops in order, committing as few times as possible. A fork of
+  // a stream that this batch already changed reads that stream's data, so
+  // what came before it is committed first.
   void ProcessBatch(std::vector<std::unique_ptr<Op>>& ops) {
-    BatchCtx ctx;
-    ctx.now = Now();
-    for (auto& op : ops) {
-      switch (op->kind) {
-        case Op::Kind::kCreate: ApplyCreate(ctx, *op); break;
-        case Op::Kind::kAppend: ApplyAppend(ctx, *op); break;
-        case Op::Kind::kDelete: ApplyDelete(ctx, *op); break;
-        case Op::Kind::kExpire: Slot(ctx, op->path); break;
-        case Op::Kind::kSweep: ApplySweep(ctx); break;
+    size_t begin = 0;
+    while (begin < ops.size()) {
+      BatchCtx ctx;
+      ctx.now = Now();
+      size_t i = begin;
+      for (; i < ops.size(); ++i) {
+        Op& op = *ops[i];
+        if (i > begin && op.kind == Op::Kind::kCreate && op.fork_from) {
+          auto it = ctx.by_path.find(*op.fork_from);
+          if (it != ctx.by_path.end() && (it->second.dirty || !it->second.stream)) break;
+        }
+        switch (op.kind) {
+          case Op::Kind::kCreate: ApplyCreate(ctx, op); break;
+          case Op::Kind::kAppend: ApplyAppend(ctx, op); break;
+          case Op::Kind::kDelete: ApplyDelete(ctx, op); break;
+          case Op::Kind::kExpire: Slot(ctx, op.path); break;
+          case Op::Kind::kSweep: ApplySweep(ctx); break;
+        }
       }
+      CommitBatch(ctx, ops, begin, i);
+      begin = i;
     }
-    // Build the write batch.
+  }
+
+  void CommitBatch(BatchCtx& ctx, std::vector<std::unique_ptr<Op>>& ops, size_t begin,
+                   size_t end) {
+    // Streams removed in this batch take no writes after their deletion.
+    std::set<int64_t> gone(ctx.dropped_ids.begin(), ctx.dropped_ids.end());
+    gone.insert(ctx.wb.delete_streams.begin(), ctx.wb.delete_streams.end());
     for (auto& [path, ov] : ctx.by_path) {
       if (!ov.stream || !ov.dirty) continue;
       ov.rec.last_access_ms = std::max(ov.rec.last_access_ms, ov.stream->last_access_ms.load());
       ctx.wb.upsert_streams.push_back(ov.rec);
     }
     for (auto& [key, st] : ctx.producers) {
-      if (ctx.dropped_ids.count(key.first)) continue;
+      if (gone.count(key.first)) continue;
       ProducerRecord p;
       p.stream_id = key.first;
       p.producer_id = key.second;
@@ -1218,7 +1503,7 @@ class EngineImpl final : public StreamEngine {
       ctx.wb.upsert_producers.push_back(std::move(p));
     }
     for (auto& a : ctx.appends) {
-      if (!ctx.dropped_ids.count(a.stream_id)) ctx.wb.appends.push_back(std::move(a));
+      if (!gone.count(a.stream_id)) ctx.wb.appends.push_back(std::move(a));
     }
     Status s = storage_->Apply(ctx.wb);
     if (!s.ok()) {
@@ -1227,16 +1512,16 @@ class EngineImpl final : public StreamEngine {
       std::string msg = code == ErrorCode::kStorageFull
                             ? "the disk is full; nothing was written"
                             : "storage failed; nothing was written: " + s.message();
-      for (auto& op : ops) {
-        if (op->done) op->done(Finish(Error(code, msg)));
+      for (size_t i = begin; i < end; ++i) {
+        if (ops[i]->done) ops[i]->done(Finish(Error(code, msg)));
       }
       return;
     }
     Publish(ctx);
     std::vector<Wakeup> wakeups;
     SwapSnapshots(ctx, &wakeups);
-    for (auto& op : ops) {
-      if (op->done) op->done(Finish(std::move(op->response)));
+    for (size_t i = begin; i < end; ++i) {
+      if (ops[i]->done) ops[i]->done(Finish(std::move(ops[i]->response)));
     }
     Wake(wakeups);
   }
@@ -1248,6 +1533,7 @@ class EngineImpl final : public StreamEngine {
       for (auto& s : ctx.removed) {
         auto it = streams_.find(s->path);
         if (it != streams_.end() && it->second == s) streams_.erase(it);
+        by_id_.erase(s->id);
       }
       for (auto& [path, ov] : ctx.by_path) {
         if (!ov.stream || !ov.created) continue;
@@ -1257,8 +1543,16 @@ class EngineImpl final : public StreamEngine {
           ov.stream->meta = MakeMeta(ov.rec);
         }
         streams_[path] = ov.stream;
+        by_id_[ov.stream->id] = ov.stream;
       }
     }
+    for (auto& [id, delta] : ctx.children_delta) {
+      if (ctx.dropped_ids.count(id)) continue;
+      int64_t& n = children_[id];
+      n += delta;
+      if (n <= 0) children_.erase(id);
+    }
+    for (auto& s : ctx.removed) children_.erase(s->id);
     for (auto& s : ctx.removed) producers_.erase(s->id);
     for (auto& [key, st] : ctx.producers) {
       if (!ctx.dropped_ids.count(key.first)) producers_[key.first][key.second] = st;
@@ -1270,6 +1564,7 @@ class EngineImpl final : public StreamEngine {
   struct Wakeup {
     std::shared_ptr<const StreamMeta> meta;
     const Overlay* ov = nullptr;
+    ErrorCode gone_code = ErrorCode::kNotFound;  // for a stream that is gone
     std::vector<std::shared_ptr<LongPollWaiter>> waiters;
     std::vector<std::shared_ptr<LiveReader>> readers;
   };
@@ -1292,6 +1587,18 @@ class EngineImpl final : public StreamEngine {
       Wakeup w;
       w.meta = MakeMeta(ov.rec);
       w.ov = &ov;
+      if (ov.soft_deleted_now) {
+        Wakeup gone;
+        gone.gone_code = ErrorCode::kGone;
+        {
+          std::lock_guard<std::mutex> lock(ov.stream->mu);
+          ov.stream->meta = w.meta;
+          gone.waiters.swap(ov.stream->waiters);
+          gone.readers.swap(ov.stream->readers);
+        }
+        wakeups->push_back(std::move(gone));
+        continue;
+      }
       bool changed = !ov.appended.empty() || ov.closed_now;
       {
         std::lock_guard<std::mutex> lock(ov.stream->mu);
@@ -1321,7 +1628,7 @@ class EngineImpl final : public StreamEngine {
       // The stream is gone.
       for (auto& lp : w.waiters) {
         timer_.Cancel(lp->timer);
-        if (lp->Claim()) lp->done(Finish(Error(ErrorCode::kNotFound, "stream was deleted")));
+        if (lp->Claim()) lp->done(Finish(Error(w.gone_code, "stream was deleted")));
       }
       for (auto& r : w.readers) {
         timer_.Cancel(r->lifetime_timer);
@@ -1386,6 +1693,7 @@ class EngineImpl final : public StreamEngine {
 
   std::mutex map_mu_;
   std::unordered_map<std::string, std::shared_ptr<Stream>> streams_;  // guarded by map_mu_
+  std::unordered_map<int64_t, std::shared_ptr<Stream>> by_id_;        // guarded by map_mu_
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -1395,6 +1703,7 @@ class EngineImpl final : public StreamEngine {
 
   // The commit thread only:
   int64_t next_id_ = 1;
+  std::unordered_map<int64_t, int64_t> children_;  // stream id -> forks that read from it
   std::unordered_map<int64_t, std::unordered_map<std::string, protocol::ProducerState>> producers_;
 };
 

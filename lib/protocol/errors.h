@@ -24,10 +24,13 @@ enum class ErrorCode {
   kMissingContentType,    // 400 MISSING_CONTENT_TYPE
   kInvalidContentType,    // 400 INVALID_CONTENT_TYPE
   kInvalidPath,           // 400 INVALID_PATH
+  kInvalidFork,           // 400 INVALID_FORK: fork headers malformed, offset past the tail
   kStaleEpoch,            // 403 STALE_PRODUCER_EPOCH
   kNotFound,              // 404 STREAM_NOT_FOUND
+  kGone,                  // 410 STREAM_GONE: soft-deleted, kept for its forks
   kMethodNotAllowed,      // 405 METHOD_NOT_ALLOWED
   kStreamExists,          // 409 STREAM_EXISTS: same path, other configuration
+  kSourceGone,            // 409 FORK_SOURCE_DELETED: forking a soft-deleted stream
   kContentTypeMismatch,   // 409 CONTENT_TYPE_MISMATCH
   kStreamClosed,          // 409 STREAM_CLOSED
   kSeqConflict,           // 409 STREAM_SEQ_CONFLICT: Stream-Seq did not increase

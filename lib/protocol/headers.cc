@@ -102,6 +102,18 @@ Result<int64_t> ParseTtlSeconds(std::string_view text) {
   return v;
 }
 
+Result<uint64_t> ParseDecimal(std::string_view text, uint64_t max) {
+  auto bad = [] { return Status::InvalidArgument("expected a non-negative decimal integer"); };
+  if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0')) return bad();
+  uint64_t v = 0;
+  for (char c : text) {
+    if (!IsDigit(c)) return bad();
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > max) return Status::InvalidArgument("value is too large");
+  return v;
+}
+
 Result<int64_t> ParseRfc3339Millis(std::string_view s) {
   auto bad = [] {
     return Status::InvalidArgument("Stream-Expires-At must be an RFC 3339 timestamp");

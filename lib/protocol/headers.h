@@ -21,6 +21,10 @@ inline constexpr int64_t kMaxSafeInteger = 9007199254740991LL;
 // decimal point or exponent ("0" itself is allowed). At most 10^12 seconds.
 Result<int64_t> ParseTtlSeconds(std::string_view text);
 
+// A plain decimal integer (no sign, leading zeros, point or exponent) up to
+// `max`: Stream-Fork-Sub-Offset.
+Result<uint64_t> ParseDecimal(std::string_view text, uint64_t max);
+
 // Stream-Expires-At: an RFC 3339 date-time ("2025-01-01T00:00:00Z",
 // "2025-01-01T00:00:00.123+02:00"). Returns milliseconds since the epoch.
 Result<int64_t> ParseRfc3339Millis(std::string_view text);

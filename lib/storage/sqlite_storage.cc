@@ -28,7 +28,7 @@ namespace durablestreams {
 namespace {
 
 // Do not change existing values: they are stored in PRAGMA user_version.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 const char* const kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS streams (
@@ -60,6 +60,17 @@ CREATE TABLE IF NOT EXISTS producers (
   updated_at_ms INTEGER NOT NULL,
   PRIMARY KEY (stream_id, producer_id)
 ) WITHOUT ROWID;
+)sql";
+
+// Version 2: forks and append boundaries.
+const char* const kMigrateV2 = R"sql(
+ALTER TABLE streams ADD COLUMN fork_source_id INTEGER;
+ALTER TABLE streams ADD COLUMN forked_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE streams ADD COLUMN fork_anchor INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE streams ADD COLUMN fork_sub_offset INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE streams ADD COLUMN fork_offset INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE streams ADD COLUMN soft_deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN last_in_append INTEGER NOT NULL DEFAULT 1;
 )sql";
 
 Status SqliteError(sqlite3* db, int rc, const std::string& what) {
@@ -160,7 +171,7 @@ class SqliteStorage final : public Storage {
       if (rc != SQLITE_OK) return SqliteError(conn->db, rc, "open reader");
       sqlite3_busy_timeout(conn->db, 5000);
       s = conn->read.Prepare(conn->db,
-                             "SELECT end_pos, data FROM messages WHERE stream_id=?1 AND "
+                             "SELECT end_pos, data, last_in_append FROM messages WHERE stream_id=?1 AND "
                              "end_pos>?2 ORDER BY end_pos");
       if (!s.ok()) return s;
       free_readers_.push_back(conn.get());
@@ -174,7 +185,8 @@ class SqliteStorage final : public Storage {
     Status st = s.Prepare(db_,
                           "SELECT id, path, content_type, ttl_seconds, expires_at_ms, "
                           "created_at_ms, last_access_ms, closed, tail, last_stream_seq, "
-                          "closed_by_producer, closed_by_epoch, closed_by_seq FROM streams");
+                          "closed_by_producer, closed_by_epoch, closed_by_seq, fork_source_id, forked_from, "
+                          "fork_anchor, fork_sub_offset, fork_offset, soft_deleted FROM streams");
     if (!st.ok()) return st;
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
@@ -195,6 +207,12 @@ class SqliteStorage final : public Storage {
       }
       r.closed_by_epoch = sqlite3_column_int64(q, 11);
       r.closed_by_seq = sqlite3_column_int64(q, 12);
+      if (sqlite3_column_type(q, 13) != SQLITE_NULL) r.fork_source_id = sqlite3_column_int64(q, 13);
+      r.forked_from = reinterpret_cast<const char*>(sqlite3_column_text(q, 14));
+      r.fork_anchor = static_cast<uint64_t>(sqlite3_column_int64(q, 15));
+      r.fork_sub_offset = static_cast<uint64_t>(sqlite3_column_int64(q, 16));
+      r.fork_offset = static_cast<uint64_t>(sqlite3_column_int64(q, 17));
+      r.soft_deleted = sqlite3_column_int(q, 18) != 0;
       out->streams.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load streams");
@@ -253,6 +271,7 @@ class SqliteStorage final : public Storage {
       m.start = start;
       m.end = end;
       m.data.assign(static_cast<const char*>(data), len);
+      m.last_in_append = sqlite3_column_int(q, 2) != 0;
       bytes += len;
       out->push_back(std::move(m));
       if (bytes >= max_bytes) break;
@@ -292,6 +311,7 @@ class SqliteStorage final : public Storage {
   Status Migrate() {
     Result<int> v = UserVersion();
     if (!v.ok()) return v.status();
+    // (v is updated as each step completes.)
     if (*v > kSchemaVersion) {
       return Status::Corruption("database schema version " + std::to_string(*v) +
                                 " is newer than this library understands (" +
@@ -313,8 +333,17 @@ class SqliteStorage final : public Storage {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         return st;
       }
+      *v = 1;
     }
-    // Future versions: if (*v < 2) { ... PRAGMA user_version=2 ... }
+    if (*v < 2) {
+      Status st = ExecSql(std::string("BEGIN IMMEDIATE;") + kMigrateV2 +
+                          "PRAGMA user_version=2; COMMIT;");
+      if (!st.ok()) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return st;
+      }
+    }
+    // Future versions: if (*v < 3) { ... PRAGMA user_version=3 ... }
     return Status::OK();
   }
 
@@ -334,14 +363,17 @@ class SqliteStorage final : public Storage {
     upsert_stream_ = Prepare(
         "INSERT OR REPLACE INTO streams (id, path, content_type, ttl_seconds, expires_at_ms, "
         "created_at_ms, last_access_ms, closed, tail, last_stream_seq, closed_by_producer, "
-        "closed_by_epoch, closed_by_seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+        "closed_by_epoch, closed_by_seq, fork_source_id, forked_from, fork_anchor, "
+        "fork_sub_offset, fork_offset, soft_deleted) "
+        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
         &s);
     upsert_producer_ = Prepare(
         "INSERT OR REPLACE INTO producers (stream_id, producer_id, epoch, last_seq, "
         "updated_at_ms) VALUES (?1,?2,?3,?4,?5)",
         &s);
     insert_message_ =
-        Prepare("INSERT INTO messages (stream_id, end_pos, data) VALUES (?1,?2,?3)", &s);
+        Prepare("INSERT INTO messages (stream_id, end_pos, data, last_in_append) "
+                "VALUES (?1,?2,?3,?4)", &s);
     touch_ = Prepare("UPDATE streams SET last_access_ms=?2 WHERE id=?1", &s);
     return s;
   }
@@ -377,6 +409,13 @@ class SqliteStorage final : public Storage {
       }
       sqlite3_bind_int64(q, 12, r.closed_by_epoch);
       sqlite3_bind_int64(q, 13, r.closed_by_seq);
+      BindOptional(q, 14, r.fork_source_id);
+      sqlite3_bind_text(q, 15, r.forked_from.data(), static_cast<int>(r.forked_from.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_int64(q, 16, static_cast<int64_t>(r.fork_anchor));
+      sqlite3_bind_int64(q, 17, static_cast<int64_t>(r.fork_sub_offset));
+      sqlite3_bind_int64(q, 18, static_cast<int64_t>(r.fork_offset));
+      sqlite3_bind_int(q, 19, r.soft_deleted ? 1 : 0);
       s = upsert_stream_->Exec("upsert stream");
       if (!s.ok()) return s;
     }
@@ -396,6 +435,7 @@ class SqliteStorage final : public Storage {
       sqlite3_bind_int64(q, 1, a.stream_id);
       sqlite3_bind_int64(q, 2, static_cast<int64_t>(a.start + a.data.size()));
       sqlite3_bind_blob(q, 3, a.data.data(), static_cast<int>(a.data.size()), SQLITE_STATIC);
+      sqlite3_bind_int(q, 4, a.last_in_append ? 1 : 0);
       s = insert_message_->Exec("append");
       if (!s.ok()) return s;
     }

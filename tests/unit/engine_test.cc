@@ -1,5 +1,7 @@
 // Unit tests of the engine over a real SQLite file, driven through Request
 // values (no sockets) with a manual clock (no sleeping for TTLs).
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -238,4 +240,46 @@ TEST_CASE("the server refuses a file that is not its database") {
   auto r = StreamEngine::Open(o);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kCorruption);
+}
+
+TEST_CASE("a version 1 database is migrated and keeps its streams") {
+  dstest::TempDir dir;
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir.path() + "/streams.db").c_str(), &db) == SQLITE_OK);
+  // The version 1 schema, as docs/format.md describes it, with one stream.
+  const char* v1 = R"sql(
+    CREATE TABLE streams (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,
+      content_type TEXT NOT NULL, ttl_seconds INTEGER, expires_at_ms INTEGER,
+      created_at_ms INTEGER NOT NULL, last_access_ms INTEGER NOT NULL,
+      closed INTEGER NOT NULL DEFAULT 0, tail INTEGER NOT NULL DEFAULT 0,
+      last_stream_seq TEXT NOT NULL DEFAULT '', closed_by_producer TEXT,
+      closed_by_epoch INTEGER NOT NULL DEFAULT 0, closed_by_seq INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE messages (stream_id INTEGER NOT NULL, end_pos INTEGER NOT NULL,
+      data BLOB NOT NULL, PRIMARY KEY (stream_id, end_pos));
+    CREATE TABLE producers (stream_id INTEGER NOT NULL, producer_id TEXT NOT NULL,
+      epoch INTEGER NOT NULL, last_seq INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL,
+      PRIMARY KEY (stream_id, producer_id)) WITHOUT ROWID;
+    INSERT INTO streams (id, path, content_type, created_at_ms, last_access_ms, tail)
+      VALUES (7, 'old', 'text/plain', 0, 0, 5);
+    INSERT INTO messages VALUES (7, 5, 'hello');
+    PRAGMA user_version=1;)sql";
+  REQUIRE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  Options o;
+  o.data_dir = dir.path();
+  auto engine = StreamEngine::Open(o);
+  REQUIRE(engine.ok());
+  Request read;
+  read.method = Method::kGet;
+  read.path = "old";
+  Response r = (*engine)->HandleSync(read);
+  CHECK(r.body == "hello");
+  Request append;
+  append.method = Method::kPost;
+  append.path = "old";
+  append.headers.Add("Content-Type", "text/plain");
+  append.body = " again";
+  CHECK((*engine)->HandleSync(append).status == 204);
+  CHECK((*engine)->HandleSync(read).body == "hello again");
 }
