@@ -4,8 +4,10 @@
 #   2. builds (RelWithDebInfo) and runs ctest: unit, integration, the
 #      official conformance suite (three runs in a row) and the package
 #      consumers (install, find_package, add_subdirectory, pkg-config);
+#      and the crash torture in its short mode (12 kill -9 cycles);
 #   3. builds with ASan+UBSan and runs unit and integration tests;
-#   4. builds with TSan and runs unit and integration tests.
+#   4. builds with TSan and runs unit and integration tests;
+#   5. builds the libFuzzer targets with clang and runs each for 30 s.
 # Ends with the line "N passed, M failed" (test programs across all builds).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,12 +40,20 @@ run_ctest() {
   failed=$((failed + f))
 }
 
-run_ctest "$root/build" "-DCMAKE_BUILD_TYPE=RelWithDebInfo" "unit|integration|conformance|package" \
+run_ctest "$root/build" "-DCMAKE_BUILD_TYPE=RelWithDebInfo" \
+  "unit|integration|conformance|package|reliability" \
   DS_CONFORMANCE_RUNS=3
 run_ctest "$root/build-asan" "-DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=address" "unit|integration" \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest "$root/build-tsan" "-DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=thread" "unit|integration" \
   TSAN_OPTIONS="halt_on_error=1:suppressions=$root/tests/tsan.supp"
+
+echo "=== fuzzing (short run)"
+fuzz_out=$("$root/scripts/fuzz.sh" 30 2>&1)
+echo "$fuzz_out" | tail -40
+passed=$((passed + $(echo "$fuzz_out" | grep -c "no finding")))
+failed=$((failed + $(echo "$fuzz_out" | grep -c "FINDING")))
+echo "$fuzz_out" | grep -q "^fuzz " || failed=$((failed + 1))
 
 echo
 echo "$passed passed, $failed failed"

@@ -47,6 +47,7 @@
 #include "protocol/headers.h"
 #include "protocol/json_batch.h"
 #include "protocol/offset.h"
+#include "protocol/path.h"
 #include "protocol/producer.h"
 #include "protocol/sse.h"
 
@@ -58,7 +59,6 @@ using protocol::ErrorCode;
 using protocol::FormatPosition;
 
 constexpr const char* kDefaultContentType = "application/octet-stream";
-constexpr size_t kMaxPathLength = 1024;
 constexpr size_t kMaxProducerIdLength = 256;
 constexpr size_t kMaxStreamSeqLength = 256;
 constexpr std::chrono::milliseconds kSweepInterval{1000};
@@ -329,6 +329,18 @@ class EngineImpl final : public StreamEngine {
         return;
       }
     }
+    // A protocol header given twice is ambiguous (which TTL? which producer?):
+    // refuse rather than pick one.
+    static const char* const kSingle[] = {
+        "Content-Type",       "Stream-TTL",         "Stream-Expires-At",  "Stream-Closed",
+        "Stream-Seq",         "Producer-Id",        "Producer-Epoch",     "Producer-Seq",
+        "Stream-Forked-From", "Stream-Fork-Offset", "Stream-Fork-Sub-Offset"};
+    for (const char* name : kSingle) {
+      if (req.headers.Count(name) > 1) {
+        done(Finish(Error(ErrorCode::kBadRequest, std::string(name) + " is given more than once")));
+        return;
+      }
+    }
     if (req.body_too_large) {
       done(Finish(Error(ErrorCode::kPayloadTooLarge, "request body is larger than the limit")));
       return;
@@ -375,29 +387,11 @@ class EngineImpl final : public StreamEngine {
   }
 
   static std::optional<Response> ValidatePath(const std::string& path) {
-    if (path.empty()) return Error(ErrorCode::kInvalidPath, "the stream path is empty");
-    if (path.size() > kMaxPathLength) {
-      return Error(ErrorCode::kInvalidPath, "the stream path is longer than 1024 bytes");
-    }
-    for (unsigned char c : path) {
-      if (c < 0x20 || c == 0x7f) {
-        return Error(ErrorCode::kInvalidPath, "the stream path holds a control character");
-      }
-    }
-    size_t start = 0;
-    while (start <= path.size()) {
-      size_t end = path.find('/', start);
-      if (end == std::string::npos) end = path.size();
-      std::string_view seg(path.data() + start, end - start);
-      if (seg == "." || seg == "..") {
-        return Error(ErrorCode::kInvalidPath, "the stream path has a '.' or '..' segment");
-      }
-      if (start == 0 && seg == "__ds") {
-        return Error(ErrorCode::kNotImplemented, "the __ds control APIs are not implemented");
-      }
-      start = end + 1;
-    }
-    return std::nullopt;
+    protocol::PathCheck check = protocol::CheckStreamPath(path);
+    if (check == protocol::PathCheck::kOk) return std::nullopt;
+    return Error(check == protocol::PathCheck::kReserved ? ErrorCode::kNotImplemented
+                                                         : ErrorCode::kInvalidPath,
+                 protocol::PathCheckMessage(check));
   }
 
   std::string CacheControlForData() const {

@@ -283,3 +283,116 @@ TEST_CASE("a version 1 database is migrated and keeps its streams") {
   CHECK((*engine)->HandleSync(append).status == 204);
   CHECK((*engine)->HandleSync(read).body == "hello again");
 }
+
+TEST_CASE("readers during appends see each message whole or not at all") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "rw", {{"Content-Type", "text/plain"}}).status == 201);
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        Response resp = f.Read("rw");
+        // Every message is "<n copies of one letter>|": check each piece.
+        size_t start = 0;
+        while (start < resp.body.size()) {
+          size_t bar = resp.body.find('|', start);
+          if (bar == std::string::npos) {
+            ++torn;
+            break;
+          }
+          for (size_t i = start; i < bar; ++i) {
+            if (resp.body[i] != resp.body[start]) ++torn;
+          }
+          start = bar + 1;
+        }
+      }
+    });
+  }
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 60; ++i) {
+        f.Do(Method::kPost, "rw", {{"Content-Type", "text/plain"}},
+             std::string(100 + i * 7, static_cast<char>('a' + w)) + "|");
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  stop = true;
+  for (auto& t : readers) t.join();
+  CHECK(torn == 0);
+}
+
+TEST_CASE("deleting a stream while live readers and writers race it is clean") {
+  Fixture f;
+  for (int round = 0; round < 5; ++round) {
+    REQUIRE(f.Do(Method::kPut, "race", {{"Content-Type", "text/plain"}}).status == 201);
+    std::vector<std::shared_ptr<LiveStream>> lives;
+    std::vector<std::future<Response>> polls;
+    for (int i = 0; i < 4; ++i) {
+      lives.push_back(f.Do(Method::kGet, "race", {}, "", {{"offset", "-1"}, {"live", "sse"}}).live);
+      auto p = std::make_shared<std::promise<Response>>();
+      polls.push_back(p->get_future());
+      Request lp;
+      lp.method = Method::kGet;
+      lp.path = "race";
+      lp.query = {{"offset", "now"}, {"live", "long-poll"}};
+      f.engine->Handle(std::move(lp), [p](Response r) { p->set_value(std::move(r)); });
+    }
+    std::atomic<int> odd{0};
+    std::thread writer([&] {
+      for (int i = 0; i < 50; ++i) {
+        int st = f.Do(Method::kPost, "race", {{"Content-Type", "text/plain"}}, "x").status;
+        if (st != 204 && st != 404 && st != 409) ++odd;  // 409: after the close
+      }
+    });
+    std::thread closer([&] {
+      int st = f.Do(Method::kPost, "race", {{"Stream-Closed", "true"}}).status;
+      if (st != 204 && st != 404) ++odd;
+    });
+    std::thread deleter([&] {
+      int st = f.Do(Method::kDelete, "race").status;
+      if (st != 204) ++odd;
+    });
+    writer.join();
+    closer.join();
+    deleter.join();
+    CHECK(odd == 0);
+    for (auto& p : polls) {
+      int st = p.get().status;
+      CHECK((st == 200 || st == 204 || st == 404));
+    }
+    for (auto& l : lives) {
+      std::string bytes;
+      while (l->WaitAndTake(&bytes, std::chrono::seconds(5))) {
+      }
+    }
+    CHECK(f.Do(Method::kHead, "race").status == 404);
+  }
+}
+
+TEST_CASE("close racing appends: every append before the close is kept, none after") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "cr", {{"Content-Type", "text/plain"}}).status == 201);
+  std::atomic<int> accepted{0}, refused{0}, other{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < 40; ++i) {
+        int st = f.Do(Method::kPost, "cr", {{"Content-Type", "text/plain"}}, "m").status;
+        if (st == 204) ++accepted;
+        else if (st == 409) ++refused;
+        else ++other;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(f.Do(Method::kPost, "cr", {{"Stream-Closed", "true"}}).status == 204);
+  for (auto& t : writers) t.join();
+  CHECK(other == 0);
+  Response r = f.Read("cr");
+  CHECK(r.body.size() == static_cast<size_t>(accepted.load()));
+  CHECK(H(r, "Stream-Closed") == "true");
+}
