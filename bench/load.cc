@@ -1,0 +1,408 @@
+// bench/load.cc: the load generator of bench/run.sh. One workload per run:
+//
+//   load append   URL CONNECTIONS STREAMS BODY_BYTES SECONDS
+//   load json     URL CONNECTIONS MESSAGES_PER_POST SECONDS
+//   load rtt      URL SAMPLES          long-poll round trip and a HEAD "ping"
+//   load catchup  URL MEGABYTES        read a stream of that size from -1
+//   load lpfan    URL READERS          READERS long-polls at the tail, one append
+//   load ssefan   URL READERS RATE SECONDS   SSE readers, a writer at RATE msgs/s
+//
+// URL is the stream root (http://127.0.0.1:PORT/v1/stream). Prints one line
+// "result <workload> key=value ..." that run.sh parses. Fan-out readers use
+// non-blocking sockets and poll() on one thread, so the generator holds
+// thousands of readers cheaply; live workloads check that every reader got
+// every message exactly once, in order. Never asserts timing.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "durablestreams/httplib_adapter.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Url {
+  std::string host;
+  int port = 0;
+  std::string prefix;  // "/v1/stream"
+};
+
+Url ParseUrl(const std::string& s) {
+  Url u;
+  size_t hs = s.find("//") + 2;
+  size_t ps = s.find('/', hs);
+  std::string hostport = s.substr(hs, ps - hs);
+  size_t colon = hostport.find(':');
+  u.host = hostport.substr(0, colon);
+  u.port = std::atoi(hostport.c_str() + colon + 1);
+  u.prefix = s.substr(ps);
+  return u;
+}
+
+std::unique_ptr<httplib::Client> Client(const Url& u) {
+  auto c = std::make_unique<httplib::Client>(u.host, u.port);
+  c->set_keep_alive(true);
+  c->set_tcp_nodelay(true);
+  c->set_read_timeout(60, 0);
+  return c;
+}
+
+std::string Unique(const char* what) {
+  return std::string(what) + "-" + std::to_string(Clock::now().time_since_epoch().count());
+}
+
+double Pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(p * (v.size() - 1))];
+}
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+bool Create(const Url& u, const std::string& path, const char* type) {
+  auto r = Client(u)->Put((u.prefix + "/" + path).c_str(), "", type);
+  return r && (r->status == 201 || r->status == 200);
+}
+
+std::string Tail(const Url& u, const std::string& path) {
+  auto r = Client(u)->Head((u.prefix + "/" + path).c_str());
+  return r ? r->get_header_value("Stream-Next-Offset") : "";
+}
+
+// A raw connection for fan-out readers.
+int Dial(const Url& u) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(u.port));
+  inet_pton(AF_INET, u.host == "localhost" ? "127.0.0.1" : u.host.c_str(), &a.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return fd;
+}
+
+void SendAll(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    if (n > 0) {
+      off += static_cast<size_t>(n);
+    } else if (errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      poll(&p, 1, 1000);
+    } else {
+      return;
+    }
+  }
+}
+
+int Append(const Url& u, const Clock::time_point& start, std::vector<double>* lats,
+           long* errors, int conns, int streams, size_t body_bytes, double seconds,
+           const char* type, const std::string& body_in, const std::string& run) {
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> per(conns);
+  std::atomic<long> errs{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < conns; ++i) {
+    threads.emplace_back([&, i] {
+      auto c = Client(u);
+      std::string path = u.prefix + "/" + run + "-" + std::to_string(i % streams);
+      std::string body = body_in.empty() ? std::string(body_bytes, 'x') : body_in;
+      while (!stop) {
+        auto t0 = Clock::now();
+        auto r = c->Post(path.c_str(), body, type);
+        if (!r || (r->status != 204 && r->status != 200)) {
+          ++errs;
+          continue;
+        }
+        per[i].push_back(Ms(Clock::now() - t0));
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  (void)start;
+  for (auto& p : per) lats->insert(lats->end(), p.begin(), p.end());
+  *errors = errs;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: load WORKLOAD URL ...\n");
+    return 2;
+  }
+  std::string w = argv[1];
+  Url u = ParseUrl(argv[2]);
+  auto arg = [&](int i, double def) { return argc > i ? std::atof(argv[i]) : def; };
+  double cpu0 = CpuSeconds();
+  auto t0 = Clock::now();
+
+  if (w == "append" || w == "json") {
+    int conns = static_cast<int>(arg(3, 32));
+    int streams = w == "append" ? static_cast<int>(arg(4, conns)) : conns;
+    size_t body_bytes = w == "append" ? static_cast<size_t>(arg(5, 100)) : 0;
+    int per_post = w == "json" ? static_cast<int>(arg(4, 100)) : 1;
+    double seconds = arg(w == "append" ? 6 : 5, 5);
+    std::string run = Unique(w.c_str());
+    const char* type = w == "json" ? "application/json" : "application/octet-stream";
+    for (int s = 0; s < streams; ++s) Create(u, run + "-" + std::to_string(s), type);
+    std::string body;
+    if (w == "json") {
+      body = "[";
+      for (int i = 0; i < per_post; ++i) {
+        body += (i ? "," : "") + std::string("{\"id\":") + std::to_string(i) + ",\"v\":\"abcdefgh\"}";
+      }
+      body += "]";
+    }
+    std::vector<double> lats;
+    long errors = 0;
+    Append(u, t0, &lats, &errors, conns, streams, body_bytes, seconds, type, body, run);
+    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("result %s rate=%.0f msgs=%.0f p50=%.3f p99=%.3f errors=%ld cpu=%.2f\n", w.c_str(),
+                lats.size() / elapsed, lats.size() * per_post / elapsed, Pct(lats, 0.5),
+                Pct(lats, 0.99), errors, (CpuSeconds() - cpu0) / elapsed);
+    return 0;
+  }
+
+  if (w == "rtt") {
+    int samples = static_cast<int>(arg(3, 200));
+    std::string path = Unique("rtt");
+    Create(u, path, "application/octet-stream");
+    auto reader = Client(u);
+    auto writer = Client(u);
+    std::vector<double> rtt, ping;
+    std::string offset = Tail(u, path);
+    for (int i = 0; i < samples; ++i) {
+      auto p0 = Clock::now();
+      writer->Head((u.prefix + "/" + path).c_str());
+      ping.push_back(Ms(Clock::now() - p0));
+      std::atomic<bool> ready{false};
+      Clock::time_point sent;
+      std::thread t([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));  // the reader is waiting
+        sent = Clock::now();
+        writer->Post((u.prefix + "/" + path).c_str(), "x", "application/octet-stream");
+      });
+      auto r = reader->Get((u.prefix + "/" + path + "?live=long-poll&offset=" + offset).c_str());
+      auto got = Clock::now();
+      t.join();
+      if (!r || r->status != 200) continue;
+      rtt.push_back(Ms(got - sent));
+      offset = r->get_header_value("Stream-Next-Offset");
+    }
+    std::printf("result rtt p50=%.3f ping=%.3f overhead=%.3f samples=%zu\n", Pct(rtt, 0.5),
+                Pct(ping, 0.5), Pct(rtt, 0.5) - Pct(ping, 0.5), rtt.size());
+    return 0;
+  }
+
+  if (w == "catchup") {
+    double mb = arg(3, 20);
+    std::string path = Unique("catchup");
+    Create(u, path, "application/octet-stream");
+    auto c = Client(u);
+    std::string chunk(256 * 1024, 'c');
+    size_t total = static_cast<size_t>(mb * 1024 * 1024);
+    for (size_t done = 0; done < total; done += chunk.size()) {
+      c->Post((u.prefix + "/" + path).c_str(), chunk, "application/octet-stream");
+    }
+    double best = 0;
+    for (int round = 0; round < 3; ++round) {
+      auto r0 = Clock::now();
+      size_t got = 0;
+      std::string offset = "-1";
+      for (;;) {
+        auto r = c->Get((u.prefix + "/" + path + "?offset=" + offset).c_str());
+        if (!r || r->status != 200) break;
+        got += r->body.size();
+        if (r->get_header_value("Stream-Up-To-Date") == "true") break;
+        offset = r->get_header_value("Stream-Next-Offset");
+      }
+      double s = std::chrono::duration<double>(Clock::now() - r0).count();
+      if (got >= total) best = std::max(best, got / s / 1e6);
+    }
+    std::printf("result catchup mbps=%.1f\n", best);
+    return 0;
+  }
+
+  if (w == "lpfan") {
+    int readers = static_cast<int>(arg(3, 1000));
+    std::string path = Unique("lpfan");
+    Create(u, path, "application/octet-stream");
+    std::string offset = Tail(u, path);
+    std::vector<pollfd> fds;
+    std::string req = "GET " + u.prefix + "/" + path + "?live=long-poll&offset=" + offset +
+                      " HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < readers; ++i) {
+      int fd = Dial(u);
+      if (fd < 0) break;
+      SendAll(fd, req);
+      fds.push_back({fd, POLLIN, 0});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // all parked
+    auto sent = Clock::now();
+    Client(u)->Post((u.prefix + "/" + path).c_str(), "wake", "application/octet-stream");
+    size_t answered = 0, ok = 0;
+    double last = 0;
+    std::vector<char> done(fds.size(), 0);
+    while (answered < fds.size() && Ms(Clock::now() - sent) < 10000) {
+      poll(fds.data(), fds.size(), 100);
+      for (size_t i = 0; i < fds.size(); ++i) {
+        if (done[i] || !(fds[i].revents & POLLIN)) continue;
+        char buf[1024];
+        ssize_t n = recv(fds[i].fd, buf, sizeof buf, 0);
+        if (n <= 0) continue;
+        done[i] = 1;
+        ++answered;
+        if (std::string(buf, static_cast<size_t>(n)).find("wake") != std::string::npos &&
+            std::strncmp(buf, "HTTP/1.1 200", 12) == 0) {
+          ++ok;
+        }
+        last = Ms(Clock::now() - sent);
+        fds[i].events = 0;
+      }
+    }
+    for (auto& p : fds) close(p.fd);
+    std::printf("result lpfan readers=%zu answered=%zu with_data=%zu all_ms=%.1f\n", fds.size(),
+                answered, ok, last);
+    return 0;
+  }
+
+  if (w == "ssefan") {
+    int readers = static_cast<int>(arg(3, 1000));
+    double rate = arg(4, 20);
+    double seconds = arg(5, 10);
+    std::string path = Unique("ssefan");
+    Create(u, path, "text/plain");
+    std::string offset = Tail(u, path);
+    std::string req = "GET " + u.prefix + "/" + path + "?live=sse&offset=" + offset +
+                      " HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::vector<pollfd> fds;
+    for (int i = 0; i < readers; ++i) {
+      int fd = Dial(u);
+      if (fd < 0) break;
+      SendAll(fd, req);
+      fds.push_back({fd, POLLIN, 0});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // Messages are "m<seq>@<send time in us>;" so readers can time and order them.
+    std::atomic<bool> writing{true};
+    std::atomic<long> sent_count{0};
+    auto epoch = Clock::now();
+    std::thread writer([&] {
+      auto c = Client(u);
+      long seq = 0;
+      auto next = Clock::now();
+      while (std::chrono::duration<double>(Clock::now() - epoch).count() < seconds) {
+        long us = static_cast<long>(std::chrono::duration<double, std::micro>(Clock::now() - epoch).count());
+        std::string body = "m" + std::to_string(seq) + "@" + std::to_string(us) + ";";
+        auto r = c->Post((u.prefix + "/" + path).c_str(), body, "text/plain");
+        if (r && r->status == 204) ++seq;
+        next += std::chrono::microseconds(static_cast<long>(1e6 / rate));
+        std::this_thread::sleep_until(next);
+      }
+      sent_count = seq;
+      writing = false;
+    });
+    std::vector<std::string> pending(fds.size());
+    std::vector<long> expect(fds.size(), 0);
+    long bad = 0;
+    std::vector<double> lat;
+    lat.reserve(static_cast<size_t>(readers * rate * seconds));
+    auto deadline = [&] { return !writing && Ms(Clock::now() - epoch) > (seconds + 3) * 1000; };
+    while (!deadline()) {
+      poll(fds.data(), fds.size(), 50);
+      for (size_t i = 0; i < fds.size(); ++i) {
+        if (!(fds[i].revents & POLLIN)) continue;
+        char buf[16384];
+        ssize_t n;
+        while ((n = recv(fds[i].fd, buf, sizeof buf, 0)) > 0) pending[i].append(buf, static_cast<size_t>(n));
+        // Whole lines only; a data line may batch several messages "m1@t;m2@t;".
+        size_t line_start = 0, eol;
+        while ((eol = pending[i].find('\n', line_start)) != std::string::npos) {
+          if (pending[i].compare(line_start, 6, "data:m") == 0) {
+            size_t p = line_start + 5;
+            while (p < eol && pending[i][p] == 'm') {
+              size_t at = pending[i].find('@', p), semi = pending[i].find(';', p);
+              if (at == std::string::npos || semi == std::string::npos || semi > eol) break;
+              long seq = std::atol(pending[i].c_str() + p + 1);
+              long us = std::atol(pending[i].c_str() + at + 1);
+              if (seq != expect[i]) ++bad;
+              expect[i] = seq + 1;
+              double now_us =
+                  std::chrono::duration<double, std::micro>(Clock::now() - epoch).count();
+              lat.push_back((now_us - us) / 1000.0);
+              p = semi + 1;
+            }
+          }
+          line_start = eol + 1;
+        }
+        pending[i].erase(0, line_start);
+        if (pending[i].size() > 1 << 20) pending[i].erase(0, pending[i].size() - 4096);
+      }
+    }
+    writer.join();
+    long complete = 0;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (expect[i] == sent_count) ++complete;
+      close(fds[i].fd);
+    }
+    double secs = std::chrono::duration<double>(Clock::now() - epoch).count();
+    std::printf("result ssefan readers=%zu sent=%ld writer_rate=%.1f complete=%ld bad=%ld p50=%.1f p99=%.1f cpu=%.2f\n",
+                fds.size(), sent_count.load(), sent_count / seconds, complete, bad, Pct(lat, 0.5),
+                Pct(lat, 0.99), (CpuSeconds() - cpu0) / secs);
+    return 0;
+  }
+  if (w == "hold") {  // load hold URL READERS SECONDS: idle SSE readers, for RSS per reader
+    int readers = static_cast<int>(arg(3, 1000));
+    double seconds = arg(4, 5);
+    std::string path = Unique("hold");
+    Create(u, path, "text/plain");
+    std::string req = "GET " + u.prefix + "/" + path + "?live=sse&offset=now HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::vector<int> fds;
+    for (int i = 0; i < readers; ++i) {
+      int fd = Dial(u);
+      if (fd < 0) break;
+      SendAll(fd, req);
+      fds.push_back(fd);
+    }
+    std::printf("ready %zu\n", fds.size());
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    for (int fd : fds) close(fd);
+    std::printf("result hold readers=%zu\n", fds.size());
+    return 0;
+  }
+  std::fprintf(stderr, "unknown workload %s\n", w.c_str());
+  return 2;
+}

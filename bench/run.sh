@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# bench/run.sh [--quick]: our server and the official Node reference server
+# (in-memory and file-backed, npm pinned in bench/package.json), the same
+# workloads against each in one run, one table with the ratios.
+#
+# Figures, never assertions. --quick (CI) uses small sizes so the harness
+# cannot rot; its figures mean little. Needs the build from scripts/deps.sh.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+build="$root/build-bench"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDS_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target durable-streams-server load sqlite_commit >/dev/null
+(cd "$here" && npm ci --no-audit --no-fund >/dev/null 2>&1)
+load="$build/bench/load"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+if [ $quick = 1 ]; then
+  SECS=1; READERS_SMALL=50; READERS_BIG=100; MB=2; RTT=20; SSE_SECS=2; LP=100
+else
+  SECS=8; READERS_SMALL=1000; READERS_BIG=5000; MB=20; RTT=300; SSE_SECS=10; LP=1000
+fi
+
+start_server() {  # name -> sets pid, url
+  local name=$1 out="$work/$1.out"
+  case $name in
+    ours) "$build/durable-streams-server" --port 0 --data-dir "$work/ours-data" >"$out" 2>&1 & ;;
+    node-mem) (cd "$here" && exec node node-peer.mjs) >"$out" 2>&1 & ;;
+    node-file) (cd "$here" && exec node node-peer.mjs "$work/node-data") >"$out" 2>&1 & ;;
+  esac
+  pid=$!
+  for _ in $(seq 1 100); do grep -q '^listening on ' "$out" && break; sleep 0.1; done
+  url="$(sed -n 's/^listening on //p' "$out")/v1/stream"
+}
+
+proc_stat() { awk -v k="$2" '$1==k":" {print $2}' "/proc/$1/status"; }
+
+declare -A R
+run_workloads() {
+  local name=$1 line
+  start_server "$name"
+  r() { line=$("$load" "$@" | grep '^result' || true); echo "  $name: $line" >&2; echo "$line"; }
+  get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+  line=$(r append "$url" 32 32 100 $SECS); R[$name,append32]=$(get "$line" rate); R[$name,append32cpu]=$(get "$line" cpu)
+  line=$(r append "$url" 1 1 100 $SECS);   R[$name,append1]=$(get "$line" rate)
+  line=$(r json "$url" 8 100 $SECS);       R[$name,json]=$(get "$line" msgs)
+  line=$(r rtt "$url" $RTT);               R[$name,rtt]=$(get "$line" p50); R[$name,rttover]=$(get "$line" overhead)
+  line=$(r catchup "$url" $MB);            R[$name,catchup]=$(get "$line" mbps)
+  line=$(r lpfan "$url" $LP);              R[$name,lpfan]=$(get "$line" all_ms); R[$name,lpfanok]=$(get "$line" answered)
+  for n in $READERS_SMALL $READERS_BIG; do
+    line=$(r ssefan "$url" $n 20 $SSE_SECS)
+    R[$name,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s, $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad"
+    R[$name,sse${n}p99]=$(get "$line" p99)
+  done
+  # Idle cost: RSS and threads with READERS_SMALL idle SSE readers.
+  local base_rss; base_rss=$(proc_stat $pid VmRSS)
+  "$load" hold "$url" $READERS_SMALL 4 > "$work/hold.out" &
+  local hp=$!
+  for _ in $(seq 1 100); do grep -q '^ready' "$work/hold.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
+  local rss threads; rss=$(proc_stat $pid VmRSS); threads=$(proc_stat $pid Threads)
+  R[$name,idle]="$(( (rss - base_rss) * 1024 / READERS_SMALL )) B/reader, $threads threads"
+  wait $hp || true
+  R[$name,rss]="$(proc_stat $pid VmRSS) kB"
+  kill $pid; wait $pid 2>/dev/null || true
+}
+
+"$build/bench/sqlite_commit" "$work" 3 full > "$work/commit.out"
+commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit.out")
+for s in ours node-mem node-file; do run_workloads $s; done
+
+ratio() { awk -v a="$1" -v b="$2" -v inv="${3:-0}" 'BEGIN { if (a == "" || b == "" || a+0 == 0 || b+0 == 0) { print "-"; exit } r = inv ? b/a : a/b; printf "%.2fx", r }'; }
+row() {  # label key [inverse: lower is better]
+  printf "| %-34s | %-14s | %-14s | %-14s | %-8s | %-8s |\n" "$1" "${R[ours,$2]:-}" "${R[node-mem,$2]:-}" \
+    "${R[node-file,$2]:-}" "$(ratio "${R[ours,$2]:-}" "${R[node-mem,$2]:-}" "${3:-0}")" \
+    "$(ratio "${R[ours,$2]:-}" "${R[node-file,$2]:-}" "${3:-0}")"
+}
+echo
+echo "bench: $( [ $quick = 1 ] && echo quick || echo full ) run, $(nproc) cores, load generator on the same machine"
+echo "bare SQLite commit bound (WAL, synchronous=FULL, one row a commit): $commit_rate commits/s"
+echo
+printf "| %-34s | %-14s | %-14s | %-14s | %-8s | %-8s |\n" workload ours node-mem node-file "vs mem" "vs file"
+printf "|%s|%s|%s|%s|%s|%s|\n" "------------------------------------" "----------------" "----------------" "----------------" "----------" "----------"
+row "append 32 conns x 32 streams /s" append32
+row "append 1 conn /s" append1
+row "JSON append, 100/array, msgs/s" json
+row "long-poll round trip p50 ms" rtt 1
+row "  overhead over a ping ms" rttover 1
+row "catch-up MB/s" catchup
+row "$LP long-polls, one append: ms" lpfan 1
+row "SSE $READERS_SMALL readers p99 ms" sse${READERS_SMALL}p99 1
+row "SSE $READERS_BIG readers p99 ms" sse${READERS_BIG}p99 1
+echo
+for s in ours node-mem node-file; do
+  echo "$s: SSE $READERS_SMALL: ${R[$s,sse$READERS_SMALL]}; SSE $READERS_BIG: ${R[$s,sse$READERS_BIG]}; idle: ${R[$s,idle]}; RSS at end ${R[$s,rss]}; load generator CPU on append 32: ${R[$s,append32cpu]} cores"
+done
