@@ -7,7 +7,8 @@
 #      and the crash torture in its short mode (12 kill -9 cycles);
 #   3. builds with ASan+UBSan and runs unit and integration tests;
 #   4. builds with TSan and runs unit and integration tests;
-#   5. builds the libFuzzer targets with clang and runs each for 30 s.
+#   5. builds the libFuzzer targets with clang and runs each for 30 s;
+#   6. runs the benchmark harness in its quick mode (figures, no targets).
 # Ends with the line "N passed, M failed" (test programs across all builds).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,6 +55,16 @@ echo "$fuzz_out" | tail -40
 passed=$((passed + $(echo "$fuzz_out" | grep -c "no finding")))
 failed=$((failed + $(echo "$fuzz_out" | grep -c "FINDING")))
 echo "$fuzz_out" | grep -q "^fuzz " || failed=$((failed + 1))
+
+echo "=== benchmark harness (quick mode: it must run, its figures mean little)"
+if bench_out=$("$root/bench/run.sh" --quick 2>/dev/null) && echo "$bench_out" | grep -q "^| append 1 conn"; then
+  echo "$bench_out" | tail -16
+  passed=$((passed + 1))
+else
+  echo "$bench_out" | tail -20
+  echo "the benchmark harness failed"
+  failed=$((failed + 1))
+fi
 
 echo
 echo "$passed passed, $failed failed"
