@@ -13,28 +13,41 @@ int64_t SteadyMillis() {
 }  // namespace
 
 bool SseSession::Take(std::string* out) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!pending_.empty()) {
+  std::function<void()> drained;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_.empty()) return !ended_.load();
     if (out->empty()) {
       out->swap(pending_);
     } else {
       out->append(pending_);
     }
     pending_.clear();
-    return true;
+    drained.swap(on_drain_);
   }
-  return !ended_.load();
+  if (drained) drained();
+  return true;
 }
 
 bool SseSession::WaitAndTake(std::string* out, std::chrono::milliseconds max_wait) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, max_wait, [&] { return !pending_.empty() || ended_.load(); });
-  if (!pending_.empty()) {
+  std::function<void()> drained;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, max_wait, [&] { return !pending_.empty() || ended_.load(); });
+    if (pending_.empty()) return !ended_.load();
     out->append(pending_);
     pending_.clear();
-    return true;
+    drained.swap(on_drain_);
   }
-  return !ended_.load();
+  if (drained) drained();
+  return true;
+}
+
+bool SseSession::CallWhenDrained(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pending_.empty() || ended_.load()) return false;
+  on_drain_ = std::move(fn);
+  return true;
 }
 
 void SseSession::SetNotify(std::function<void()> fn) {
@@ -55,6 +68,7 @@ void SseSession::Cancel() {
     pending_.clear();
     hook = std::move(on_cancel_);
     on_cancel_ = nullptr;
+    on_drain_ = nullptr;
   }
   cv_.notify_all();
   if (hook) hook();
@@ -77,6 +91,7 @@ void SseSession::End() {
     std::lock_guard<std::mutex> lock(mu_);
     if (ended_.exchange(true)) return;
     on_cancel_ = nullptr;
+    on_drain_ = nullptr;
   }
   cv_.notify_all();
   Notify();

@@ -33,6 +33,11 @@ class SseSession final : public LiveStream {
 
   // Engine side. Push returns false once the session has ended.
   bool Push(std::string_view bytes);
+  // Backpressure for catch-up: if bytes are still queued, keeps `fn` to run
+  // (on the transport's thread, no lock held) once the transport has taken
+  // them, and returns true; if the queue is already empty returns false and
+  // keeps nothing. End() and Cancel() drop a kept callback.
+  bool CallWhenDrained(std::function<void()> fn);
   // Ends the stream after what is queued. Idempotent.
   void End();
   bool ended() const { return ended_.load(); }
@@ -47,6 +52,7 @@ class SseSession final : public LiveStream {
   std::string pending_;            // guarded by mu_
   std::function<void()> notify_;   // guarded by mu_
   std::function<void()> on_cancel_;  // guarded by mu_
+  std::function<void()> on_drain_;   // guarded by mu_
   std::atomic<bool> ended_{false};
   std::atomic<int64_t> last_push_ms_{0};
 };

@@ -62,6 +62,8 @@ constexpr const char* kDefaultContentType = "application/octet-stream";
 constexpr size_t kMaxProducerIdLength = 256;
 constexpr size_t kMaxStreamSeqLength = 256;
 constexpr std::chrono::milliseconds kSweepInterval{1000};
+// SSE catch-up queues about this much before waiting for the transport.
+constexpr size_t kSseCatchupBytes = 4 << 20;
 
 int64_t SteadyMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -166,6 +168,9 @@ struct LiveReader {
   bool base64 = false;
   bool json = false;
   uint64_t next_pos = 0;  // after registration: the commit thread only
+  // While catching up: the snapshot being read (then null).
+  std::shared_ptr<const StreamMeta> catchup_meta;
+  bool sent_control = false;
   engine::Timer::Id lifetime_timer = 0;
   engine::Timer::Id heartbeat_timer = 0;
 };
@@ -292,6 +297,15 @@ class EngineImpl final : public StreamEngine {
         if (w->Claim()) w->done(Finish(TimeoutResponse(*meta, w->client_cursor)));
       }
       for (auto& r : readers) r->session->End();
+    }
+    // SSE responses still catching up are on no stream's list.
+    std::vector<std::weak_ptr<engine::SseSession>> sessions;
+    {
+      std::lock_guard<std::mutex> lock(sessions_mu_);
+      sessions.swap(sessions_);
+    }
+    for (auto& w : sessions) {
+      if (auto s = w.lock()) s->End();
     }
   }
 
@@ -767,55 +781,98 @@ class EngineImpl final : public StreamEngine {
     if (reader->base64) r.headers.Set("Stream-SSE-Data-Encoding", "base64");
     r.live = reader->session;
 
-    bool sent_control = false;
+    reader->next_pos = pos;
+    reader->catchup_meta = std::move(meta);
+    reader->lifetime_timer = timer_.Schedule(options_.sse_max_duration, [this, weak_stream,
+                                                                         weak_reader] {
+      auto rd = weak_reader.lock();
+      if (!rd) return;
+      ForgetReader(weak_stream.lock(), rd);
+      rd->session->End();
+    });
+    {
+      std::lock_guard<std::mutex> lock(sessions_mu_);
+      if (sessions_.size() >= 1024 && sessions_.size() % 1024 == 0) {
+        sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(),
+                                       [](auto& w) { return w.expired(); }),
+                        sessions_.end());
+      }
+      sessions_.push_back(reader->session);
+    }
+    ContinueSse(weak_stream, reader);
+    done(Finish(std::move(r)));
+  }
+
+  // Pushes catch-up events until about kSseCatchupBytes are queued or the
+  // reader reaches the tail. Stopped early, it continues when the transport
+  // has taken the queued bytes (so a reader far behind never has the whole
+  // backlog in memory). At the tail it registers for live events, or ends
+  // the response of a closed stream.
+  void ContinueSse(const std::weak_ptr<Stream>& weak_stream,
+                   const std::shared_ptr<LiveReader>& reader) {
+    std::shared_ptr<Stream> stream = weak_stream.lock();
+    if (!stream || IsStopping()) {
+      reader->session->End();
+      return;
+    }
+    std::shared_ptr<const StreamMeta> meta = reader->catchup_meta;
+    uint64_t pos = reader->next_pos;
+    size_t queued = 0;
     for (;;) {
       // Catch up to the snapshot's tail.
       while (pos < meta->rec.tail) {
+        if (queued >= kSseCatchupBytes) {
+          reader->next_pos = pos;
+          reader->catchup_meta = meta;
+          // The callback owns the reader: nothing else does while it catches
+          // up. End() and Cancel() drop the callback, and the lifetime timer
+          // always ends the session, so this never outlives sse_max_duration.
+          if (reader->session->CallWhenDrained(
+                  [this, weak_stream, reader] { ContinueSse(weak_stream, reader); })) {
+            return;
+          }
+          if (reader->session->ended()) return;
+          queued = 0;  // the transport already took it all
+        }
         std::string body;
         uint64_t next;
         Status s = ReadRange(*meta, pos, &body, &next);
         if (!s.ok()) {
           reader->session->End();
-          return done(Finish(std::move(r)));
+          return;
         }
+        queued += body.size();
         PushData(*reader, body);
         pos = next;
         bool at_tail = pos >= meta->rec.tail;
         PushControl(*reader, pos, at_tail, at_tail && meta->rec.closed);
-        sent_control = true;
+        reader->sent_control = true;
       }
       if (meta->rec.closed) {
-        if (!sent_control) PushControl(*reader, pos, true, true);
+        if (!reader->sent_control) PushControl(*reader, pos, true, true);
         reader->session->End();
-        return done(Finish(std::move(r)));
+        return;
       }
       // At the tail: register, unless the snapshot moved meanwhile.
       bool gone;
       {
         std::lock_guard<std::mutex> lock(stream->mu);
-        gone = stream->gone;
+        gone = stream->gone || stream->meta->rec.soft_deleted;
         if (!gone && stream->meta->rec.tail == pos && !stream->meta->rec.closed) {
-          if (!sent_control) PushControl(*reader, pos, true, false);
+          if (!reader->sent_control) PushControl(*reader, pos, true, false);
           reader->next_pos = pos;
+          reader->catchup_meta = nullptr;
           stream->readers.push_back(reader);
-          reader->lifetime_timer = timer_.Schedule(options_.sse_max_duration, [this, weak_stream,
-                                                                               weak_reader] {
-            auto rd = weak_reader.lock();
-            if (!rd) return;
-            ForgetReader(weak_stream.lock(), rd);
-            rd->session->End();
-          });
           if (options_.sse_heartbeat.count() > 0) ScheduleHeartbeat(reader);
-          break;
+          return;
         }
         meta = stream->meta;
       }
       if (gone) {
         reader->session->End();
-        return done(Finish(std::move(r)));
+        return;
       }
     }
-    done(Finish(std::move(r)));
   }
 
   void ScheduleHeartbeat(const std::shared_ptr<LiveReader>& reader) {
@@ -1684,6 +1741,9 @@ class EngineImpl final : public StreamEngine {
   Options options_;
   std::shared_ptr<Storage> storage_;
   engine::Timer timer_;
+
+  std::mutex sessions_mu_;
+  std::vector<std::weak_ptr<engine::SseSession>> sessions_;  // every SSE response; sessions_mu_
 
   std::mutex map_mu_;
   std::unordered_map<std::string, std::shared_ptr<Stream>> streams_;  // guarded by map_mu_

@@ -55,6 +55,8 @@ void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
 
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
+constexpr int64_t kMaxRfc3339Millis = 253402300799999LL;  // 9999-12-31T23:59:59.999Z
+
 bool IsTokenChar(char c) {
   if (c >= 'a' && c <= 'z') return true;
   if (c >= 'A' && c <= 'Z') return true;
@@ -166,7 +168,13 @@ Result<int64_t> ParseRfc3339Millis(std::string_view s) {
   if (second == 60) second = 59;  // a leap second counts as the second before it
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  return secs * 1000 + millis;
+  int64_t result = secs * 1000 + millis;
+  // Only instants that RFC 3339 can write back in UTC (found by fuzz_headers:
+  // "0000-01-01T00:00:60+02:00" is in year -1).
+  if (result < 0 || result > kMaxRfc3339Millis) {
+    return Status::InvalidArgument("Stream-Expires-At must be between 1970 and 9999 (UTC)");
+  }
+  return result;
 }
 
 std::string FormatRfc3339Millis(int64_t millis) {

@@ -82,6 +82,10 @@ TEST_CASE("Stream-Expires-At takes RFC 3339 timestamps with a zone") {
       {"not a date", false, 0},
       {"2025-01-01T00:00:00.Z", false, 0},
       {"2025-01-01T00:00:00Zjunk", false, 0},
+      {"0000-01-01T00:00:60+02:00", false, 0},  // year -1 in UTC (a fuzz finding)
+      {"1970-01-01T00:00:00+00:01", false, 0},  // before the epoch
+      {"9999-12-31T23:59:59-00:01", false, 0},  // year 10000 in UTC
+      {"9999-12-31T23:59:59.999Z", true, 253402300799999},
   }));
   CAPTURE(text);
   auto r = ParseRfc3339Millis(text);
