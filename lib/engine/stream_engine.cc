@@ -704,7 +704,7 @@ class EngineImpl final : public StreamEngine {
     {
       std::lock_guard<std::mutex> lock(stream->mu);
       meta = stream->meta;
-      gone = stream->gone;
+      gone = stream->gone || meta->rec.soft_deleted;
       if (!gone && meta->rec.tail == pos && !meta->rec.closed) {
         stream->waiters.push_back(w);
         // Under the lock so the commit thread cannot fire the waiter before
@@ -715,7 +715,11 @@ class EngineImpl final : public StreamEngine {
     }
     // The snapshot moved between the first look and now: answer from it.
     if (!w->Claim()) return;
-    if (gone) return w->done(Finish(Error(ErrorCode::kNotFound, "stream not found")));
+    if (gone) {
+      return w->done(Finish(meta && meta->rec.soft_deleted
+                                ? Error(ErrorCode::kGone, "the stream was deleted")
+                                : Error(ErrorCode::kNotFound, "stream not found")));
+    }
     if (meta->rec.tail == pos) return w->done(Finish(TimeoutResponse(*meta, cursor)));
     std::string body;
     uint64_t next;
@@ -1350,16 +1354,25 @@ class EngineImpl final : public StreamEngine {
     op.response = std::move(r);
   }
 
-  void ApplyAppend(BatchCtx& ctx, Op& op) {
+  // The overlay of op.path if a stream lives there; otherwise answers op with
+  // 404 (none) or 410 (soft-deleted) and returns null.
+  Overlay* LiveSlot(BatchCtx& ctx, Op& op) {
     Overlay& ov = Slot(ctx, op.path);
     if (!ov.stream) {
       op.response = Error(ErrorCode::kNotFound, "stream not found");
-      return;
+      return nullptr;
     }
     if (ov.rec.soft_deleted) {
       op.response = Error(ErrorCode::kGone, "the stream was deleted");
-      return;
+      return nullptr;
     }
+    return &ov;
+  }
+
+  void ApplyAppend(BatchCtx& ctx, Op& op) {
+    Overlay* found = LiveSlot(ctx, op);
+    if (!found) return;
+    Overlay& ov = *found;
     StreamRecord& rec = ov.rec;
     auto with_offset = [&](Response r) {
       r.headers.Set("Stream-Next-Offset", FormatPosition(rec.tail));
@@ -1471,15 +1484,9 @@ class EngineImpl final : public StreamEngine {
   }
 
   void ApplyDelete(BatchCtx& ctx, Op& op) {
-    Overlay& ov = Slot(ctx, op.path);
-    if (!ov.stream) {
-      op.response = Error(ErrorCode::kNotFound, "stream not found");
-      return;
-    }
-    if (ov.rec.soft_deleted) {
-      op.response = Error(ErrorCode::kGone, "the stream was deleted");
-      return;
-    }
+    Overlay* found = LiveSlot(ctx, op);
+    if (!found) return;
+    Overlay& ov = *found;
     Remove(ctx, ov);
     Response r;
     r.status = 204;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "durablestreams/httplib_adapter.h"
+#include "support/loopback.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -25,20 +26,7 @@ std::unique_ptr<httplib::Client> Client(int port) {
   return c;
 }
 
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
+int Connect(int port) { return dstest::DialLoopback(port); }
 
 // Sends raw bytes, optionally half-closes, and returns what came back.
 std::string Raw(int port, const std::string& bytes, bool shutdown_write = false) {
@@ -63,8 +51,8 @@ int StatusOf(const std::string& response) {
 }
 
 std::string Body(httplib::Client& c, const std::string& path) {
-  auto r = c.Get((path + "?offset=-1").c_str());
-  return r ? r->body : "<no response>";
+  std::string out;
+  return dstest::ReadStream(c, path, &out) ? out : "<no response>";
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "durablestreams/httplib_adapter.h"
+#include "support/loopback.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -30,28 +31,15 @@ std::unique_ptr<httplib::Client> Connect(int port) {
 }
 
 std::string ReadAll(httplib::Client& c, const std::string& path) {
-  std::string all, offset = "-1";
-  for (;;) {
-    auto r = c.Get((path + "?offset=" + offset).c_str());
-    REQUIRE(r);
-    REQUIRE(r->status == 200);
-    all += r->body;
-    if (r->get_header_value("Stream-Up-To-Date") == "true") return all;
-    offset = r->get_header_value("Stream-Next-Offset");
-  }
+  std::string all;
+  REQUIRE(dstest::ReadStream(c, path, &all));
+  return all;
 }
 
 // A raw socket that sends one request and keeps the connection open.
 int OpenRaw(int port, const std::string& request) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
+  int fd = dstest::DialLoopback(port);
+  if (fd < 0) return -1;
   if (send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
     close(fd);
     return -1;

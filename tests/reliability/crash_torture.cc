@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "durablestreams/httplib_adapter.h"
+#include "support/loopback.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -59,16 +60,7 @@ std::unique_ptr<httplib::Client> Client(int port) {
 }
 
 bool ReadAll(int port, const std::string& path, std::string* out, std::string* closed = nullptr) {
-  auto c = Client(port);
-  std::string offset = "-1";
-  for (;;) {
-    auto r = c->Get((path + "?offset=" + offset).c_str());
-    if (!r || r->status != 200) return false;
-    out->append(r->body);
-    if (closed) *closed = r->get_header_value("Stream-Closed");
-    if (r->get_header_value("Stream-Up-To-Date") == "true") return true;
-    offset = r->get_header_value("Stream-Next-Offset");
-  }
+  return dstest::ReadStream(*Client(port), path, out, closed);
 }
 
 }  // namespace
