@@ -28,6 +28,8 @@ start_server() {  # name -> sets pid, url
   local name=$1 out="$work/$1.out"
   case $name in
     ours) "$build/durable-streams-server" --port 0 --data-dir "$work/ours-data" >"$out" 2>&1 & ;;
+    ours-normal) "$build/durable-streams-server" --port 0 --data-dir "$work/ours-normal-data" \
+                   --sync normal >"$out" 2>&1 & ;;
     node-mem) (cd "$here" && exec node node-peer.mjs) >"$out" 2>&1 & ;;
     node-file) (cd "$here" && exec node node-peer.mjs "$work/node-data") >"$out" 2>&1 & ;;
   esac
@@ -70,20 +72,25 @@ run_workloads() {
 
 "$build/bench/sqlite_commit" "$work" 3 full > "$work/commit.out"
 commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit.out")
-for s in ours node-mem node-file; do run_workloads $s; done
+servers="ours ours-normal node-mem node-file"
+for s in $servers; do run_workloads $s; done
 
 ratio() { awk -v a="$1" -v b="$2" -v inv="${3:-0}" 'BEGIN { if (a == "" || b == "" || a+0 == 0 || b+0 == 0) { print "-"; exit } r = inv ? b/a : a/b; printf "%.2fx", r }'; }
 row() {  # label key [inverse: lower is better]
-  printf "| %-34s | %-14s | %-14s | %-14s | %-8s | %-8s |\n" "$1" "${R[ours,$2]:-}" "${R[node-mem,$2]:-}" \
-    "${R[node-file,$2]:-}" "$(ratio "${R[ours,$2]:-}" "${R[node-mem,$2]:-}" "${3:-0}")" \
-    "$(ratio "${R[ours,$2]:-}" "${R[node-file,$2]:-}" "${3:-0}")"
+  printf "| %-34s | %-12s | %-12s | %-12s | %-12s | %-8s | %-8s | %-8s |\n" "$1" "${R[ours,$2]:-}" \
+    "${R[ours-normal,$2]:-}" "${R[node-mem,$2]:-}" "${R[node-file,$2]:-}" \
+    "$(ratio "${R[ours,$2]:-}" "${R[node-mem,$2]:-}" "${3:-0}")" \
+    "$(ratio "${R[ours,$2]:-}" "${R[node-file,$2]:-}" "${3:-0}")" \
+    "$(ratio "${R[ours-normal,$2]:-}" "${R[node-mem,$2]:-}" "${3:-0}")"
 }
 echo
 echo "bench: $( [ $quick = 1 ] && echo quick || echo full ) run, $(nproc) cores, load generator on the same machine"
+echo "ours = --sync full (default; fsync per commit), ours-normal = --sync normal (survives kill -9, not power loss)"
 echo "bare SQLite commit bound (WAL, synchronous=FULL, one row a commit): $commit_rate commits/s"
+echo "ratios: higher is better for us (latencies are inverted)"
 echo
-printf "| %-34s | %-14s | %-14s | %-14s | %-8s | %-8s |\n" workload ours node-mem node-file "vs mem" "vs file"
-printf "|%s|%s|%s|%s|%s|%s|\n" "------------------------------------" "----------------" "----------------" "----------------" "----------" "----------"
+printf "| %-34s | %-12s | %-12s | %-12s | %-12s | %-8s | %-8s | %-8s |\n" workload ours ours-normal node-mem node-file "full/mem" "full/file" "norm/mem"
+printf "|%s|%s|%s|%s|%s|%s|%s|%s|\n" "------------------------------------" "--------------" "--------------" "--------------" "--------------" "----------" "----------" "----------"
 row "append 32 conns x 32 streams /s" append32
 row "append 1 conn /s" append1
 row "JSON append, 100/array, msgs/s" json
@@ -94,6 +101,6 @@ row "$LP long-polls, one append: ms" lpfan 1
 row "SSE $READERS_SMALL readers p99 ms" sse${READERS_SMALL}p99 1
 row "SSE $READERS_BIG readers p99 ms" sse${READERS_BIG}p99 1
 echo
-for s in ours node-mem node-file; do
+for s in $servers; do
   echo "$s: SSE $READERS_SMALL: ${R[$s,sse$READERS_SMALL]}; SSE $READERS_BIG: ${R[$s,sse$READERS_BIG]}; idle: ${R[$s,idle]}; RSS at end ${R[$s,rss]}; load generator CPU on append 32: ${R[$s,append32cpu]} cores"
 done
