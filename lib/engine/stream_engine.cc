@@ -484,9 +484,9 @@ class EngineImpl final : public StreamEngine {
     if (meta.json) {
       std::vector<std::string_view> views;
       for (auto& m : msgs) {
+        *next = m.end;
         if (m.start < pos) continue;  // an offset inside a message: start at the next
         views.push_back(m.data);
-        *next = m.end;
       }
       if (json_messages) {
         for (auto v : views) json_messages->emplace_back(v);

@@ -427,3 +427,14 @@ TEST_CASE("an SSE reader far behind gets its backlog in bounded steps") {
   CHECK(data_events == 20);
   CHECK(all.find("\"streamClosed\":true") != std::string::npos);
 }
+
+TEST_CASE("a JSON read from inside a message starts at the next message and moves on") {
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "jm", {{"Content-Type", "application/json"}}, "[\"aaaa\",\"bb\"]")
+              .status == 201);
+  // "aaaa" (6 bytes with quotes) spans positions 0..6; 3 is inside it.
+  Response r = f.Read("jm", "0000000000000000_0000000000000003");
+  CHECK(r.status == 200);
+  CHECK(r.body == "[\"bb\"]");
+  CHECK(H(r, "Stream-Next-Offset") == "0000000000000000_0000000000000010");
+}
