@@ -46,6 +46,16 @@ run_workloads() {
   start_server "$name"
   r() { line=$("$load" "$@" | grep '^result' || true); echo "  $name: $line" >&2; echo "$line"; }
   get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+  # Idle cost first, on a fresh server: RSS and threads added by
+  # READERS_SMALL idle SSE readers.
+  local base_rss; base_rss=$(proc_stat $pid VmRSS)
+  "$load" hold "$url" $READERS_SMALL 4 > "$work/hold.out" &
+  local hp=$!
+  for _ in $(seq 1 100); do grep -q '^ready' "$work/hold.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
+  local rss threads; rss=$(proc_stat $pid VmRSS); threads=$(proc_stat $pid Threads)
+  R[$name,idle]="$(( (rss - base_rss) * 1024 / READERS_SMALL )) B/reader, $threads threads"
+  wait $hp || true
   line=$(r append "$url" 32 32 100 $SECS); R[$name,append32]=$(get "$line" rate); R[$name,append32cpu]=$(get "$line" cpu)
   line=$(r append "$url" 1 1 100 $SECS);   R[$name,append1]=$(get "$line" rate)
   line=$(r json "$url" 8 100 $SECS);       R[$name,json]=$(get "$line" msgs)
@@ -57,15 +67,6 @@ run_workloads() {
     R[$name,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s, $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad"
     R[$name,sse${n}p99]=$(get "$line" p99)
   done
-  # Idle cost: RSS and threads with READERS_SMALL idle SSE readers.
-  local base_rss; base_rss=$(proc_stat $pid VmRSS)
-  "$load" hold "$url" $READERS_SMALL 4 > "$work/hold.out" &
-  local hp=$!
-  for _ in $(seq 1 100); do grep -q '^ready' "$work/hold.out" 2>/dev/null && break; sleep 0.1; done
-  sleep 1
-  local rss threads; rss=$(proc_stat $pid VmRSS); threads=$(proc_stat $pid Threads)
-  R[$name,idle]="$(( (rss - base_rss) * 1024 / READERS_SMALL )) B/reader, $threads threads"
-  wait $hp || true
   R[$name,rss]="$(proc_stat $pid VmRSS) kB"
   kill $pid; wait $pid 2>/dev/null || true
 }

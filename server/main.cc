@@ -33,7 +33,7 @@ void Usage() {
                "  --sse-max-duration DUR    SSE responses end after this (default 60s)\n"
                "  --sse-heartbeat DUR       SSE comment after this much silence (default 15s)\n"
                "  --max-body SIZE           largest request body, e.g. 8MiB (default 8MiB)\n"
-               "  --max-threads N           most connection threads (default 4096)\n");
+               "  --max-threads N           most connection threads (default 16384)\n");
 }
 
 // "30s", "500ms", "2m", or a bare number of seconds.
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   using durablestreams::Options;
   std::string host = "127.0.0.1";
   int port = 4437;
-  size_t max_threads = 4096;
+  size_t max_threads = 16384;
   Options options;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
