@@ -37,7 +37,10 @@ void Serve(StreamEngine& engine, const std::string& root, const httplib::Request
   std::string host = hreq.get_header_value("Host");
   if (!host.empty()) {
     std::string target = hreq.target.substr(0, hreq.target.find('?'));
-    req.url = "http://" + host + target;
+    // Behind a TLS-terminating proxy the public scheme is the proxy's.
+    std::string scheme = hreq.get_header_value("X-Forwarded-Proto");
+    if (scheme != "https") scheme = "http";
+    req.url = scheme + "://" + host + target;
   }
   for (const auto& [k, v] : hreq.params) req.query.emplace_back(k, v);
   for (const auto& [k, v] : hreq.headers) req.headers.Add(k, v);
