@@ -291,8 +291,9 @@ class SqliteStorage final : public Storage {
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : sqlite3_errstr(rc);
       sqlite3_free(err);
-      Status s = SqliteError(nullptr, rc, sql + ": " + msg);
-      return s;
+      // Same classification as SqliteError, with SQLite's own message once.
+      Status s = SqliteError(nullptr, rc, sql);
+      return Status(s.code(), sql + ": " + msg);
     }
     return Status::OK();
   }
