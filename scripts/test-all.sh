@@ -34,6 +34,9 @@ run_ctest() {
   local out
   out=$(cd "$dir" && env "$@" ctest --output-on-failure -L "$labels" 2>&1)
   echo "$out" | tail -40
+  # The figures (ctest keeps a passing test's output in its log only).
+  grep -hE "^(conformance run|crash torture: [0-9]|package: )" "$dir/Testing/Temporary/LastTest.log" \
+    2>/dev/null || true
   local p f
   p=$(echo "$out" | grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed")
   f=$(echo "$out" | grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(Failed|Timeout|Exception|Not Run)")
