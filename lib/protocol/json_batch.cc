@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <cctype>
+
 namespace durablestreams::protocol {
 
 namespace {
@@ -48,6 +50,116 @@ void SplitArray(std::string_view array, std::vector<std::string>* out) {
   if (!last.empty()) out->emplace_back(last);
 }
 
+// A strict JSON grammar check (RFC 8259) that puts no limit on numbers. Used
+// only when simdjson refuses a document for a number it cannot represent
+// (more than 64 bits, or beyond double range), which is still valid JSON.
+class GrammarCheck {
+ public:
+  explicit GrammarCheck(std::string_view s) : s_(s) {}
+  bool Document() {
+    Space();
+    if (!Value(0)) return false;
+    Space();
+    return i_ == s_.size();
+  }
+
+ private:
+  static constexpr int kMaxDepth = 1024;  // as simdjson
+  bool More() const { return i_ < s_.size(); }
+  char Peek() const { return s_[i_]; }
+  void Space() {
+    while (More() && IsJsonSpace(Peek())) ++i_;
+  }
+  bool Literal(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+  bool Digits() {
+    size_t start = i_;
+    while (More() && Peek() >= '0' && Peek() <= '9') ++i_;
+    return i_ > start;
+  }
+  bool Number() {
+    if (More() && Peek() == '-') ++i_;
+    if (More() && Peek() == '0') {
+      ++i_;
+    } else if (!More() || Peek() < '1' || Peek() > '9' || !Digits()) {
+      return false;
+    }
+    if (More() && Peek() == '.') {
+      ++i_;
+      if (!Digits()) return false;
+    }
+    if (More() && (Peek() == 'e' || Peek() == 'E')) {
+      ++i_;
+      if (More() && (Peek() == '+' || Peek() == '-')) ++i_;
+      if (!Digits()) return false;
+    }
+    return true;
+  }
+  bool String() {
+    ++i_;  // the opening quote
+    while (More()) {
+      unsigned char c = static_cast<unsigned char>(s_[i_++]);
+      if (c == '"') return true;
+      if (c < 0x20) return false;
+      if (c != '\\') continue;
+      if (!More()) return false;
+      char e = s_[i_++];
+      if (e == 'u') {
+        for (int k = 0; k < 4; ++k) {
+          if (!More() || !std::isxdigit(static_cast<unsigned char>(s_[i_++]))) return false;
+        }
+      } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+        return false;
+      }
+    }
+    return false;
+  }
+  bool Value(int depth) {
+    if (!More() || depth > kMaxDepth) return false;
+    char c = Peek();
+    if (c == '"') return String();
+    if (c == '{' || c == '[') {
+      char close = c == '{' ? '}' : ']';
+      ++i_;
+      Space();
+      if (More() && Peek() == close) {
+        ++i_;
+        return true;
+      }
+      for (;;) {
+        if (c == '{') {
+          if (!More() || Peek() != '"' || !String()) return false;
+          Space();
+          if (!More() || Peek() != ':') return false;
+          ++i_;
+          Space();
+        }
+        if (!Value(depth + 1)) return false;
+        Space();
+        if (!More()) return false;
+        if (Peek() == ',') {
+          ++i_;
+          Space();
+          continue;
+        }
+        if (Peek() != close) return false;
+        ++i_;
+        return true;
+      }
+    }
+    if (c == 't') return Literal("true");
+    if (c == 'f') return Literal("false");
+    if (c == 'n') return Literal("null");
+    return Number();
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
 }  // namespace
 
 JsonBatch SplitJsonBatch(std::string_view body) {
@@ -57,12 +169,30 @@ JsonBatch SplitJsonBatch(std::string_view body) {
   simdjson::padded_string padded(body);
   simdjson::dom::element root;
   auto err = parser.parse(padded).get(root);
+  std::string_view trimmed = TrimJson(body);
   if (err) {
-    batch.error = JsonBatchError::kInvalidJson;
-    batch.message = std::string("invalid JSON: ") + simdjson::error_message(err);
+    // simdjson refuses numbers it cannot hold; such a document is still
+    // JSON if the grammar holds (simdjson validates UTF-8 first, so a
+    // number error means the encoding was fine).
+    bool number_only = err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE;
+    if (!number_only || !simdjson::validate_utf8(body.data(), body.size()) ||
+        !GrammarCheck(body).Document()) {
+      batch.error = JsonBatchError::kInvalidJson;
+      batch.message = std::string("invalid JSON: ") + simdjson::error_message(err);
+      return batch;
+    }
+    if (trimmed.front() != '[') {
+      batch.messages.emplace_back(trimmed);
+      return batch;
+    }
+    if (TrimJson(trimmed.substr(1, trimmed.size() - 2)).empty()) {
+      batch.error = JsonBatchError::kEmptyArray;
+      batch.message = "empty JSON array: nothing to append";
+      return batch;
+    }
+    SplitArray(trimmed, &batch.messages);
     return batch;
   }
-  std::string_view trimmed = TrimJson(body);
   if (root.type() == simdjson::dom::element_type::ARRAY) {
     simdjson::dom::array array = root.get_array().value_unsafe();
     if (array.size() == 0) {

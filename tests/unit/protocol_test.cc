@@ -173,6 +173,9 @@ TEST_CASE("JSON batches flatten exactly one level and keep each value's bytes") 
       {R"( ["a,b", "c]", {"d":[1,{"e":"]"}]}] )", {R"("a,b")", R"("c]")", R"({"d":[1,{"e":"]"}]})"}},
       {R"(["\"quoted,\\"])", {R"("\"quoted,\\")"}},
       {"42", {"42"}},
+      {"[123456789012345678901234567890, 1e400, -0.5e-999]",
+       {"123456789012345678901234567890", "1e400", "-0.5e-999"}},  // beyond 64 bits: still JSON
+      {"{\"big\": 18446744073709551616}", {"{\"big\": 18446744073709551616}"}},
       {"null", {"null"}},
   }));
   CAPTURE(body);
@@ -188,6 +191,13 @@ TEST_CASE("invalid JSON and empty arrays are told apart") {
   CHECK(SplitJsonBatch("[1,]").error == JsonBatchError::kInvalidJson);
   CHECK(SplitJsonBatch("").error == JsonBatchError::kInvalidJson);
   CHECK(SplitJsonBatch("{} {}").error == JsonBatchError::kInvalidJson);
+  // Big numbers do not excuse bad grammar around them.
+  CHECK(SplitJsonBatch("[1e400,]").error == JsonBatchError::kInvalidJson);
+  CHECK(SplitJsonBatch("[1e400 2]").error == JsonBatchError::kInvalidJson);
+  CHECK(SplitJsonBatch("{\"a\" 1e400}").error == JsonBatchError::kInvalidJson);
+  CHECK(SplitJsonBatch("01e400").error == JsonBatchError::kInvalidJson);
+  CHECK(SplitJsonBatch("[1e400, \"\\x\"]").error == JsonBatchError::kInvalidJson);
+  CHECK(SplitJsonBatch("[ 1e400 ]").messages.size() == 1);
 }
 
 TEST_CASE("a JSON read wraps messages in one array") {
