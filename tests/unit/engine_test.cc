@@ -44,6 +44,17 @@ struct Fixture {
     req.query = std::move(query);
     return engine->HandleSync(std::move(req));
   }
+  // Starts a long-poll at the tail of `path`; the future holds its answer.
+  std::future<Response> LongPollAtTail(const std::string& path) {
+    auto promise = std::make_shared<std::promise<Response>>();
+    Request req;
+    req.method = Method::kGet;
+    req.path = path;
+    req.query = {{"offset", "now"}, {"live", "long-poll"}};
+    engine->Handle(std::move(req), [promise](Response r) { promise->set_value(std::move(r)); });
+    return promise->get_future();
+  }
+
   Response Read(const std::string& path, const std::string& offset = "-1") {
     return Do(Method::kGet, path, {}, "", {{"offset", offset}});
   }
@@ -127,13 +138,7 @@ TEST_CASE("a long-poll waiting at the tail is answered by the next append") {
   o.long_poll_timeout = std::chrono::seconds(30);
   Fixture f(o);
   REQUIRE(f.Do(Method::kPut, "lp", {{"Content-Type", "text/plain"}}).status == 201);
-  Request req;
-  req.method = Method::kGet;
-  req.path = "lp";
-  req.query = {{"offset", "now"}, {"live", "long-poll"}};
-  std::promise<Response> got;
-  f.engine->Handle(std::move(req), [&](Response r) { got.set_value(std::move(r)); });
-  auto fut = got.get_future();
+  auto fut = f.LongPollAtTail("lp");
   CHECK(fut.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
   REQUIRE(f.Do(Method::kPost, "lp", {{"Content-Type", "text/plain"}}, "wake").status == 204);
   Response r = fut.get();
@@ -145,16 +150,11 @@ TEST_CASE("a long-poll waiting at the tail is answered by the next append") {
 TEST_CASE("deleting a stream answers its long-poll waiters with 404 and ends SSE") {
   Fixture f;
   REQUIRE(f.Do(Method::kPut, "d", {{"Content-Type", "text/plain"}}).status == 201);
-  Request lp;
-  lp.method = Method::kGet;
-  lp.path = "d";
-  lp.query = {{"offset", "now"}, {"live", "long-poll"}};
-  std::promise<Response> got;
-  f.engine->Handle(std::move(lp), [&](Response r) { got.set_value(std::move(r)); });
+  auto got = f.LongPollAtTail("d");
   Response sse = f.Do(Method::kGet, "d", {}, "", {{"offset", "-1"}, {"live", "sse"}});
   REQUIRE(sse.live);
   REQUIRE(f.Do(Method::kDelete, "d").status == 204);
-  CHECK(got.get_future().get().status == 404);
+  CHECK(got.get().status == 404);
   std::string bytes;
   while (sse.live->WaitAndTake(&bytes, std::chrono::seconds(5))) {
   }
@@ -333,13 +333,7 @@ TEST_CASE("deleting a stream while live readers and writers race it is clean") {
     std::vector<std::future<Response>> polls;
     for (int i = 0; i < 4; ++i) {
       lives.push_back(f.Do(Method::kGet, "race", {}, "", {{"offset", "-1"}, {"live", "sse"}}).live);
-      auto p = std::make_shared<std::promise<Response>>();
-      polls.push_back(p->get_future());
-      Request lp;
-      lp.method = Method::kGet;
-      lp.path = "race";
-      lp.query = {{"offset", "now"}, {"live", "long-poll"}};
-      f.engine->Handle(std::move(lp), [p](Response r) { p->set_value(std::move(r)); });
+      polls.push_back(f.LongPollAtTail("race"));
     }
     std::atomic<int> odd{0};
     std::thread writer([&] {
