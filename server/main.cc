@@ -3,6 +3,13 @@
 //   durable-streams-server [--host H] [--port P] [--data-dir D] [--sync full|normal|off]
 //                          [--long-poll-timeout 30s] [--sse-max-duration 60s]
 //                          [--max-body 8MiB] [--max-threads N]
+//                          [--segment-store dir:PATH|s3://BUCKET/PREFIX|none]
+//                          [--s3-endpoint URL] [--s3-region REGION]
+//                          [--segment-max-messages N] [--segment-max-bytes SIZE]
+//
+// The S3 store takes its credentials from DS_S3_ACCESS_KEY_ID and
+// DS_S3_SECRET_ACCESS_KEY (and DS_S3_SESSION_TOKEN if set), never from flags,
+// so they stay out of `ps` and shell history.
 //
 // Prints "listening on http://HOST:PORT" once it accepts connections (with
 // --port 0 the port the system chose). SIGINT and SIGTERM shut it down
@@ -18,6 +25,7 @@
 #include <thread>
 
 #include "durablestreams/httplib_adapter.h"
+#include "durablestreams/segment_store.h"
 #include "durablestreams/stream_engine.h"
 
 namespace {
@@ -33,7 +41,14 @@ void Usage() {
                "  --sse-max-duration DUR    SSE responses end after this (default 60s)\n"
                "  --sse-heartbeat DUR       SSE comment after this much silence (default 15s)\n"
                "  --max-body SIZE           largest request body, e.g. 8MiB (default 8MiB)\n"
-               "  --max-threads N           most connection threads (default 16384)\n");
+               "  --max-threads N           most connection threads (default 16384)\n"
+               "  --segment-store STORE     cold tier: dir:PATH, s3://BUCKET/PREFIX or none\n"
+               "                            (default dir:DATA_DIR/segments)\n"
+               "  --s3-endpoint URL         S3-compatible endpoint, e.g. http://127.0.0.1:9000\n"
+               "  --s3-region REGION        signing region (default us-east-1; R2: auto)\n"
+               "  --segment-max-messages N  seal a segment at N hot messages (default 1000)\n"
+               "  --segment-max-bytes SIZE  ... or at SIZE hot bytes (default 4MiB)\n"
+               "S3 credentials come from DS_S3_ACCESS_KEY_ID and DS_S3_SECRET_ACCESS_KEY.\n");
 }
 
 // "30s", "500ms", "2m", or a bare number of seconds.
@@ -86,6 +101,8 @@ int main(int argc, char** argv) {
   int port = 4437;
   size_t max_threads = 16384;
   Options options;
+  std::string segment_store;
+  durablestreams::S3Options s3;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* {
@@ -123,6 +140,16 @@ int main(int argc, char** argv) {
       ok = ParseSize(value(), &options.max_body_bytes);
     } else if (a == "--max-threads") {
       ok = ParseSize(value(), &max_threads) && max_threads > 0;
+    } else if (a == "--segment-store") {
+      segment_store = value();
+    } else if (a == "--s3-endpoint") {
+      s3.endpoint = value();
+    } else if (a == "--s3-region") {
+      s3.region = value();
+    } else if (a == "--segment-max-messages") {
+      ok = ParseSize(value(), &options.segment_max_messages) && options.segment_max_messages > 0;
+    } else if (a == "--segment-max-bytes") {
+      ok = ParseSize(value(), &options.segment_max_bytes) && options.segment_max_bytes > 0;
     } else if (a == "--help" || a == "-h") {
       Usage();
       return 0;
@@ -135,6 +162,40 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bad value for %s\n", a.c_str());
       return 2;
     }
+  }
+
+  if (segment_store == "none") {
+    options.cold_tier = false;
+  } else if (segment_store.rfind("dir:", 0) == 0 && segment_store.size() > 4) {
+    auto store = durablestreams::OpenDirectorySegmentStore(segment_store.substr(4));
+    if (!store.ok()) {
+      std::fprintf(stderr, "durable-streams-server: %s\n", store.status().ToString().c_str());
+      return 1;
+    }
+    options.segment_store = *store;
+  } else if (segment_store.rfind("s3://", 0) == 0 && segment_store.size() > 5) {
+    std::string rest = segment_store.substr(5);
+    size_t slash = rest.find('/');
+    s3.bucket = rest.substr(0, slash);
+    if (slash != std::string::npos) {
+      s3.prefix = rest.substr(slash + 1);
+      if (!s3.prefix.empty() && s3.prefix.back() != '/') s3.prefix += '/';
+    }
+    if (s3.endpoint.empty()) {
+      std::fprintf(stderr, "durable-streams-server: --segment-store s3://... needs --s3-endpoint\n");
+      return 2;
+    }
+    durablestreams::Status st = durablestreams::S3CredentialsFromEnvironment(&s3);
+    auto store = st.ok() ? durablestreams::OpenS3SegmentStore(s3)
+                         : durablestreams::Result<std::shared_ptr<durablestreams::SegmentStore>>(st);
+    if (!store.ok()) {
+      std::fprintf(stderr, "durable-streams-server: %s\n", store.status().ToString().c_str());
+      return 2;
+    }
+    options.segment_store = *store;
+  } else if (!segment_store.empty()) {
+    std::fprintf(stderr, "bad value for --segment-store: want dir:PATH, s3://BUCKET/PREFIX or none\n");
+    return 2;
   }
 
   // Signals go to one thread that waits for them; block them everywhere else

@@ -14,6 +14,7 @@
 
 #include "durablestreams/auth.h"
 #include "durablestreams/clock.h"
+#include "durablestreams/segment_store.h"
 
 namespace durablestreams {
 
@@ -50,6 +51,16 @@ struct Options {
   // Storage to use instead of the SQLite hot log in data_dir. Shared so the
   // embedder may keep a reference; the engine uses it until it is destroyed.
   std::shared_ptr<Storage> storage;
+
+  // The cold tier, when the engine opens its own SQLite hot log (`storage`
+  // unset): sealed history moves to `segment_store`, or to a directory store
+  // in <data_dir>/segments when that is null. `cold_tier = false` keeps
+  // everything in SQLite. See SqliteStorageOptions for the thresholds.
+  bool cold_tier = true;
+  std::shared_ptr<SegmentStore> segment_store;
+  size_t segment_max_messages = 1000;
+  size_t segment_max_bytes = 4 * 1024 * 1024;
+  size_t segment_cache_bytes = 64 * 1024 * 1024;
 
   // How long a long-poll read waits for data before answering 204. Longer
   // means fewer round trips for idle streams; shorter frees proxies sooner.

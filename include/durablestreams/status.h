@@ -26,6 +26,8 @@ enum class StatusCode {
   kBusy = 6,             // a resource is temporarily unavailable; retry helps
   kShutdown = 7,         // the engine is stopping and takes no new work
   kInternal = 8,         // a bug: an invariant did not hold
+  kUnavailable = 9,      // a remote store is unreachable or served an unusable
+                         // object; retry may help
 };
 
 class [[nodiscard]] Status {
@@ -45,6 +47,9 @@ class [[nodiscard]] Status {
   static Status Busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
   static Status Shutdown(std::string m) { return {StatusCode::kShutdown, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Unavailable(std::string m) {
+    return {StatusCode::kUnavailable, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

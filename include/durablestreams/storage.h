@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "durablestreams/options.h"
+#include "durablestreams/segment_store.h"
 #include "durablestreams/status.h"
 
 namespace durablestreams {
@@ -129,11 +130,24 @@ struct SqliteStorageOptions {
   SyncMode sync = SyncMode::kFull;
   // Read connections kept open for concurrent readers.
   int read_connections = 8;
+
+  // The cold tier (segment_store.h). When set, a background thread seals a
+  // stream's oldest hot messages into one immutable segment once there are
+  // segment_max_messages of them or segment_max_bytes, and all of them when
+  // the stream is closed; it records the segment in the hot log and drops
+  // those rows. Reads span both tiers. Null: everything stays in SQLite
+  // (segments already recorded then read as kUnavailable).
+  std::shared_ptr<SegmentStore> segment_store;
+  size_t segment_max_messages = 1000;
+  size_t segment_max_bytes = 4 * 1024 * 1024;
+  // Decoded segment data kept in memory for readers.
+  size_t segment_cache_bytes = 64 * 1024 * 1024;
 };
 
 // Opens (creating if needed) the SQLite hot log at `db_path`, migrating an
-// older schema. Fails with kCorruption when the file is not a database of
-// ours or fails its integrity check.
+// older schema, and starts its rotation thread when a segment store is set.
+// Fails with kCorruption when the file is not a database of ours or fails its
+// integrity check.
 Result<std::shared_ptr<Storage>> OpenSqliteStorage(const std::string& db_path,
                                                    const SqliteStorageOptions& options);
 

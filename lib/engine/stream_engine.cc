@@ -81,6 +81,8 @@ Response Error(ErrorCode code, std::string_view message) {
   r.status = protocol::HttpStatus(code);
   r.headers.Set("Content-Type", "application/json");
   r.body = protocol::ErrorJson(protocol::CodeName(code), message);
+  // 503s are transient: the store or the server comes back.
+  if (code == ErrorCode::kUnavailable) r.headers.Set("Retry-After", "1");
   return r;
 }
 
@@ -88,6 +90,7 @@ ErrorCode StorageErrorCode(const Status& s) {
   switch (s.code()) {
     case StatusCode::kNoSpace: return ErrorCode::kStorageFull;
     case StatusCode::kBusy:
+    case StatusCode::kUnavailable:
     case StatusCode::kShutdown: return ErrorCode::kUnavailable;
     default: return ErrorCode::kInternal;
   }
@@ -768,6 +771,13 @@ class EngineImpl final : public StreamEngine {
 
   void StartSse(const std::shared_ptr<Stream>& stream, std::shared_ptr<const StreamMeta> meta,
                 uint64_t pos, const std::string& cursor, ResponseCallback done) {
+    if (pos < meta->rec.tail) {
+      // Once the 200 is out, a failed read can only end the response; find a
+      // store that is down (a cold segment unreachable) before sending it.
+      std::vector<StoredMessage> probe;
+      Status s = ReadChain(meta->rec, pos, meta->rec.tail, 1, &probe);
+      if (!s.ok()) return done(Finish(Error(StorageErrorCode(s), "read failed: " + s.message())));
+    }
     auto reader = std::make_shared<LiveReader>();
     std::weak_ptr<Stream> weak_stream = stream;
     std::weak_ptr<LiveReader> weak_reader = reader;
@@ -1781,6 +1791,17 @@ Result<std::unique_ptr<StreamEngine>> StreamEngine::Open(const Options& in) {
     }
     SqliteStorageOptions so;
     so.sync = options.sync;
+    if (options.cold_tier) {
+      so.segment_store = options.segment_store;
+      if (!so.segment_store) {
+        auto store = OpenDirectorySegmentStore(dir + "/segments");
+        if (!store.ok()) return store.status();
+        so.segment_store = *store;
+      }
+      so.segment_max_messages = options.segment_max_messages;
+      so.segment_max_bytes = options.segment_max_bytes;
+      so.segment_cache_bytes = options.segment_cache_bytes;
+    }
     auto opened = OpenSqliteStorage(dir + "/streams.db", so);
     if (!opened.ok()) return opened.status();
     storage = *opened;

@@ -12,23 +12,42 @@
 // Torn writes: SQLite's WAL makes each transaction all-or-nothing. A commit
 // torn by a crash or power loss is rolled back when the database is next
 // opened, so a batch is either wholly present or wholly absent.
+//
+// The cold tier. With a SegmentStore, one rotation thread seals old hot
+// messages into segments (segment_format.h). Rotating [a, b) of a stream:
+//   1. read the rows and Put the segment under SegmentKey(path, id, a);
+//   2. in one transaction: record it in `segments` and delete the rows.
+// Both steps are idempotent. A crash after 1 leaves an object that the next
+// rotation of the same stream overwrites (its key depends on `a` only), or
+// that the cleanup of the stream removes. Readers read both tables in one
+// snapshot, so they see the rows or the segment, never neither. Deleting a
+// stream queues its key prefix in `segment_cleanup` in the same transaction;
+// the rotation thread lists and deletes the objects, then the row.
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "durablestreams/storage.h"
+#include "storage/segment_format.h"
+#include "storage/segment_reader.h"
 
 namespace durablestreams {
 
 namespace {
 
 // Do not change existing values: they are stored in PRAGMA user_version.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 const char* const kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS streams (
@@ -72,6 +91,37 @@ ALTER TABLE streams ADD COLUMN fork_offset INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE streams ADD COLUMN soft_deleted INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN last_in_append INTEGER NOT NULL DEFAULT 1;
 )sql";
+
+// Version 3: the cold tier.
+const char* const kMigrateV3 = R"sql(
+CREATE TABLE IF NOT EXISTS segments (
+  stream_id   INTEGER NOT NULL,
+  start_pos   INTEGER NOT NULL,
+  end_pos     INTEGER NOT NULL,
+  object_key  TEXT    NOT NULL,
+  object_size INTEGER NOT NULL,
+  messages    INTEGER NOT NULL,
+  PRIMARY KEY (stream_id, end_pos)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS segment_cleanup (
+  prefix TEXT PRIMARY KEY
+) WITHOUT ROWID;
+)sql";
+
+// Test hook (docs/reliability.md): DS_FAULT_ROTATION=put:N or commit:N makes
+// the process _exit(86) right after the Nth segment Put, or right after the
+// Nth rotation commit, to check that a restart completes the rotation.
+struct FaultPlan {
+  int after_put = 0;
+  int after_commit = 0;
+  FaultPlan() {
+    const char* v = std::getenv("DS_FAULT_ROTATION");
+    if (!v) return;
+    int n = 0;
+    if (std::sscanf(v, "put:%d", &n) == 1) after_put = n;
+    if (std::sscanf(v, "commit:%d", &n) == 1) after_commit = n;
+  }
+};
 
 Status SqliteError(sqlite3* db, int rc, const std::string& what) {
   std::string msg = what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -128,15 +178,36 @@ void BindOptional(sqlite3_stmt* s, int i, const std::optional<int64_t>& v) {
 struct ReadConn {
   ~ReadConn() {
     read.Finalize();
+    segments.Finalize();
+    begin.Finalize();
+    commit.Finalize();
     sqlite3_close(db);
   }
   sqlite3* db = nullptr;
   Stmt read;
+  Stmt segments;
+  Stmt begin;
+  Stmt commit;
+};
+
+// What the rotation thread knows of a stream's hot part.
+struct HotState {
+  std::string path;
+  bool closed = false;
+  uint64_t cold_end = 0;   // position where the hot rows begin
+  uint64_t messages = 0;   // hot rows
+  uint64_t bytes = 0;      // their data
 };
 
 class SqliteStorage final : public Storage {
  public:
   ~SqliteStorage() override {
+    {
+      std::lock_guard<std::mutex> lock(tier_mu_);
+      stopping_ = true;
+    }
+    tier_cv_.notify_all();
+    if (rotator_.joinable()) rotator_.join();
     readers_.clear();
     stmts_.clear();
     if (db_) sqlite3_close(db_);
@@ -173,9 +244,25 @@ class SqliteStorage final : public Storage {
       s = conn->read.Prepare(conn->db,
                              "SELECT end_pos, data, last_in_append FROM messages WHERE stream_id=?1 AND "
                              "end_pos>?2 ORDER BY end_pos");
+      if (s.ok()) {
+        s = conn->segments.Prepare(conn->db,
+                                   "SELECT start_pos, end_pos, object_key, object_size, messages "
+                                   "FROM segments WHERE stream_id=?1 AND end_pos>?2 ORDER BY end_pos");
+      }
+      if (s.ok()) s = conn->begin.Prepare(conn->db, "BEGIN");
+      if (s.ok()) s = conn->commit.Prepare(conn->db, "COMMIT");
       if (!s.ok()) return s;
       free_readers_.push_back(conn.get());
       readers_.push_back(std::move(conn));
+    }
+    store_ = options.segment_store;
+    max_messages_ = std::max<size_t>(1, options.segment_max_messages);
+    max_bytes_ = std::max<size_t>(1, options.segment_max_bytes);
+    if (store_) {
+      segment_reader_ = std::make_unique<storage::SegmentReader>(store_, options.segment_cache_bytes);
+      s = LoadHotState();
+      if (!s.ok()) return s;
+      rotator_ = std::thread([this] { RotationLoop(); });
     }
     return Status::OK();
   }
@@ -236,6 +323,7 @@ class SqliteStorage final : public Storage {
 
   Status Apply(const WriteBatch& b) override {
     if (b.empty()) return Status::OK();
+    std::lock_guard<std::mutex> write_lock(write_mu_);
     Status s = begin_->Exec("begin");
     if (!s.ok()) return s;
     s = ApplyInTransaction(b);
@@ -244,43 +332,45 @@ class SqliteStorage final : public Storage {
       // After SQLITE_FULL and some I/O errors SQLite rolls back by itself;
       // ROLLBACK then fails harmlessly.
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
     }
+    if (store_) NoteApplied(b);
     return s;
   }
 
   Status ReadMessages(int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
                       std::vector<StoredMessage>* out) override {
     ReadConn* conn = AcquireReader();
-    sqlite3_stmt* q = conn->read.get();
-    sqlite3_bind_int64(q, 1, stream_id);
-    sqlite3_bind_int64(q, 2, static_cast<int64_t>(from));
+    size_t first = out->size();
     size_t bytes = 0;
-    int rc;
-    Status status;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-      uint64_t end = static_cast<uint64_t>(sqlite3_column_int64(q, 0));
-      const void* data = sqlite3_column_blob(q, 1);
-      size_t len = static_cast<size_t>(sqlite3_column_bytes(q, 1));
-      if (len > end) {
-        status = Status::Corruption("message longer than its end position");
-        break;
+    // Most reads are of the hot part: try it alone first. Hot rows are
+    // contiguous, so when the first row starts at or before `from` nothing
+    // before it matters; otherwise the range (or part of it) has been
+    // rotated, maybe while we looked, and both tables are read in one
+    // snapshot.
+    Status status = ReadHot(conn, stream_id, from, to, max_bytes, out, &bytes);
+    if (status.ok() && (out->size() == first || (*out)[first].start > from)) {
+      out->resize(first);
+      bytes = 0;
+      std::vector<storage::SegmentInfo> segments;
+      status = ReadBothTiers(conn, stream_id, from, to, max_bytes, &segments, out, &bytes);
+      if (status.ok() && !segments.empty()) {
+        // The hot rows read above follow the segments; fetch the segments
+        // (outside the snapshot: objects never change) and put them first.
+        std::vector<StoredMessage> hot(std::make_move_iterator(out->begin() + first),
+                                       std::make_move_iterator(out->end()));
+        out->resize(first);
+        bytes = 0;
+        status = ReadSegments(segments, from, to, max_bytes, out, &bytes);
+        for (StoredMessage& m : hot) {
+          if (!status.ok() || bytes >= max_bytes || m.start >= to) break;
+          bytes += m.data.size();
+          out->push_back(std::move(m));
+        }
       }
-      uint64_t start = end - len;
-      if (start >= to) break;
-      StoredMessage m;
-      m.start = start;
-      m.end = end;
-      m.data.assign(static_cast<const char*>(data), len);
-      m.last_in_append = sqlite3_column_int(q, 2) != 0;
-      bytes += len;
-      out->push_back(std::move(m));
-      if (bytes >= max_bytes) break;
     }
-    if (status.ok() && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      status = SqliteError(conn->db, rc, "read messages");
-    }
-    conn->read.Reset();
     ReleaseReader(conn);
+    if (!status.ok()) out->resize(first);
     return status;
   }
 
@@ -344,7 +434,15 @@ class SqliteStorage final : public Storage {
         return st;
       }
     }
-    // Future versions: if (*v < 3) { ... PRAGMA user_version=3 ... }
+    if (*v < 3) {
+      Status st = ExecSql(std::string("BEGIN IMMEDIATE;") + kMigrateV3 +
+                          "PRAGMA user_version=3; COMMIT;");
+      if (!st.ok()) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return st;
+      }
+    }
+    // Future versions: if (*v < 4) { ... PRAGMA user_version=4 ... }
     return Status::OK();
   }
 
@@ -376,12 +474,40 @@ class SqliteStorage final : public Storage {
         Prepare("INSERT INTO messages (stream_id, end_pos, data, last_in_append) "
                 "VALUES (?1,?2,?3,?4)", &s);
     touch_ = Prepare("UPDATE streams SET last_access_ms=?2 WHERE id=?1", &s);
+    stream_path_ = Prepare("SELECT path FROM streams WHERE id=?1", &s);
+    del_segments_ = Prepare("DELETE FROM segments WHERE stream_id=?1", &s);
+    add_cleanup_ = Prepare("INSERT OR IGNORE INTO segment_cleanup (prefix) VALUES (?1)", &s);
+    add_segment_ = Prepare(
+        "INSERT OR REPLACE INTO segments (stream_id, start_pos, end_pos, object_key, "
+        "object_size, messages) VALUES (?1,?2,?3,?4,?5,?6)",
+        &s);
+    drop_rotated_ = Prepare("DELETE FROM messages WHERE stream_id=?1 AND end_pos<=?2", &s);
+    list_cleanup_ = Prepare("SELECT prefix FROM segment_cleanup LIMIT 64", &s);
+    del_cleanup_ = Prepare("DELETE FROM segment_cleanup WHERE prefix=?1", &s);
     return s;
   }
 
   Status ApplyInTransaction(const WriteBatch& b) {
     Status s;
     for (int64_t id : b.delete_streams) {
+      // Queue the removal of its segments (and of any object a rotation
+      // wrote but never recorded) before the row with its path goes.
+      std::string path;
+      sqlite3_bind_int64(stream_path_->get(), 1, id);
+      if (sqlite3_step(stream_path_->get()) == SQLITE_ROW) {
+        path = reinterpret_cast<const char*>(sqlite3_column_text(stream_path_->get(), 0));
+      }
+      stream_path_->Reset();
+      sqlite3_bind_int64(del_segments_->get(), 1, id);
+      s = del_segments_->Exec("delete segments");
+      if (!s.ok()) return s;
+      if (store_ || sqlite3_changes(db_) > 0) {
+        std::string prefix = storage::SegmentKeyPrefix(path, id);
+        sqlite3_bind_text(add_cleanup_->get(), 1, prefix.data(), static_cast<int>(prefix.size()),
+                          SQLITE_TRANSIENT);
+        s = add_cleanup_->Exec("queue segment cleanup");
+        if (!s.ok()) return s;
+      }
       for (Stmt* st : {del_stream_, del_messages_, del_producers_}) {
         sqlite3_bind_int64(st->get(), 1, id);
         s = st->Exec("delete stream");
@@ -449,6 +575,329 @@ class SqliteStorage final : public Storage {
     return s;
   }
 
+
+  // ---- reads ---------------------------------------------------------------
+
+  // The hot rows of [from, to) (one statement: one snapshot).
+  Status ReadHot(ReadConn* conn, int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
+                 std::vector<StoredMessage>* out, size_t* bytes) {
+    sqlite3_stmt* q = conn->read.get();
+    sqlite3_bind_int64(q, 1, stream_id);
+    sqlite3_bind_int64(q, 2, static_cast<int64_t>(from));
+    int rc = SQLITE_DONE;
+    Status status;
+    const size_t base = out->size();
+    while (*bytes < max_bytes && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+      uint64_t end = static_cast<uint64_t>(sqlite3_column_int64(q, 0));
+      const void* data = sqlite3_column_blob(q, 1);
+      size_t len = static_cast<size_t>(sqlite3_column_bytes(q, 1));
+      if (len > end) {
+        status = Status::Corruption("message longer than its end position");
+        break;
+      }
+      uint64_t start = end - len;
+      if (start >= to) break;
+      if (out->size() > base && out->back().end != start) {
+        status = Status::Corruption("hot rows are not contiguous");
+        break;
+      }
+      StoredMessage m;
+      m.start = start;
+      m.end = end;
+      m.data.assign(static_cast<const char*>(data), len);
+      m.last_in_append = sqlite3_column_int(q, 2) != 0;
+      *bytes += len;
+      out->push_back(std::move(m));
+    }
+    if (status.ok() && *bytes < max_bytes && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      status = SqliteError(conn->db, rc, "read messages");
+    }
+    conn->read.Reset();
+    return status;
+  }
+
+  // In one read transaction: the segments that cover [from, ...) up to
+  // about max_bytes, then the hot rows after them.
+  Status ReadBothTiers(ReadConn* conn, int64_t stream_id, uint64_t from, uint64_t to,
+                       size_t max_bytes, std::vector<storage::SegmentInfo>* segments,
+                       std::vector<StoredMessage>* out, size_t* bytes) {
+    Status s = conn->begin.Exec("begin read");
+    if (!s.ok()) return s;
+    sqlite3_stmt* q = conn->segments.get();
+    sqlite3_bind_int64(q, 1, stream_id);
+    sqlite3_bind_int64(q, 2, static_cast<int64_t>(from));
+    uint64_t covered = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+      storage::SegmentInfo seg;
+      seg.start = static_cast<uint64_t>(sqlite3_column_int64(q, 0));
+      seg.end = static_cast<uint64_t>(sqlite3_column_int64(q, 1));
+      seg.key = reinterpret_cast<const char*>(sqlite3_column_text(q, 2));
+      seg.size = static_cast<uint64_t>(sqlite3_column_int64(q, 3));
+      seg.messages = static_cast<uint64_t>(sqlite3_column_int64(q, 4));
+      if (seg.start >= to) break;
+      covered += seg.end - std::max(seg.start, from);
+      segments->push_back(std::move(seg));
+      if (covered >= max_bytes) break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) s = SqliteError(conn->db, rc, "read segments");
+    conn->segments.Reset();
+    if (s.ok() && (segments->empty() || (covered < max_bytes && segments->back().end < to))) {
+      uint64_t hot_from = segments->empty() ? from : segments->back().end;
+      s = ReadHot(conn, stream_id, hot_from, to, max_bytes, out, bytes);
+    }
+    Status c = conn->commit.Exec("end read");
+    if (s.ok()) s = c;
+    if (s.ok() && segments->empty() && (out->empty() || out->front().start > from)) {
+      s = Status::Corruption("no data for a position below the tail");
+    }
+    return s;
+  }
+
+  Status ReadSegments(const std::vector<storage::SegmentInfo>& segments, uint64_t from,
+                      uint64_t to, size_t max_bytes, std::vector<StoredMessage>* out,
+                      size_t* bytes) {
+    if (!segment_reader_) {
+      return Status::Unavailable("this stream's history is in segments, and no segment store "
+                                 "is configured");
+    }
+    for (const storage::SegmentInfo& seg : segments) {
+      if (*bytes >= max_bytes || seg.start >= to) break;
+      Status s = segment_reader_->Read(seg, from, to, max_bytes, out, bytes);
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
+  // ---- rotation ------------------------------------------------------------
+
+  Status LoadHotState() {
+    std::lock_guard<std::mutex> lock(tier_mu_);
+    struct Query {
+      const char* sql;
+      int kind;
+    };
+    const Query queries[] = {
+        {"SELECT id, path, closed FROM streams", 0},
+        {"SELECT stream_id, count(*), sum(length(data)), min(end_pos - length(data)) "
+         "FROM messages GROUP BY stream_id", 1},
+        {"SELECT stream_id, max(end_pos) FROM segments GROUP BY stream_id", 2},
+    };
+    for (const Query& qq : queries) {
+      Stmt st;
+      Status s = st.Prepare(db_, qq.sql);
+      if (!s.ok()) return s;
+      int rc;
+      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        sqlite3_stmt* q = st.get();
+        int64_t id = sqlite3_column_int64(q, 0);
+        if (qq.kind == 0) {
+          HotState& h = hot_[id];
+          h.path = reinterpret_cast<const char*>(sqlite3_column_text(q, 1));
+          h.closed = sqlite3_column_int(q, 2) != 0;
+          continue;
+        }
+        auto it = hot_.find(id);
+        if (it == hot_.end()) continue;
+        if (qq.kind == 1) {
+          it->second.messages = static_cast<uint64_t>(sqlite3_column_int64(q, 1));
+          it->second.bytes = static_cast<uint64_t>(sqlite3_column_int64(q, 2));
+          it->second.cold_end = static_cast<uint64_t>(sqlite3_column_int64(q, 3));
+        } else if (it->second.messages == 0) {
+          it->second.cold_end = static_cast<uint64_t>(sqlite3_column_int64(q, 1));
+        }
+      }
+      if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load the cold tier state");
+    }
+    return Status::OK();
+  }
+
+  bool NeedsRotation(const HotState& h) const {
+    return h.messages >= max_messages_ || h.bytes >= max_bytes_ || (h.closed && h.messages > 0);
+  }
+
+  void NoteApplied(const WriteBatch& b) {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(tier_mu_);
+      for (int64_t id : b.delete_streams) hot_.erase(id);
+      if (!b.delete_streams.empty()) wake = cleanup_pending_ = true;
+      for (const StreamRecord& r : b.upsert_streams) {
+        HotState& h = hot_[r.id];
+        if (h.path.empty()) {
+          h.path = r.path;
+          h.cold_end = r.fork_source_id ? r.fork_offset : 0;
+        }
+        h.closed = r.closed;
+        wake = wake || NeedsRotation(h);
+      }
+      for (const AppendRecord& a : b.appends) {
+        auto it = hot_.find(a.stream_id);
+        if (it == hot_.end()) continue;
+        HotState& h = it->second;
+        if (h.messages == 0) h.cold_end = a.start;
+        h.messages++;
+        h.bytes += a.data.size();
+        wake = wake || NeedsRotation(h);
+      }
+    }
+    if (wake) tier_cv_.notify_one();
+  }
+
+  void RotationLoop() {
+    std::chrono::milliseconds backoff(0);
+    std::unique_lock<std::mutex> lock(tier_mu_);
+    while (!stopping_) {
+      if (backoff.count() > 0) {
+        tier_cv_.wait_for(lock, backoff, [&] { return stopping_; });
+        if (stopping_) break;
+      }
+      bool cleanup = cleanup_pending_;
+      int64_t id = 0;
+      HotState h;
+      for (const auto& [sid, state] : hot_) {
+        if (NeedsRotation(state)) {
+          id = sid;
+          h = state;
+          break;
+        }
+      }
+      if (!cleanup && id == 0) {
+        backoff = std::chrono::milliseconds(0);
+        tier_cv_.wait(lock, [&] {
+          if (stopping_ || cleanup_pending_) return true;
+          for (const auto& entry : hot_) {
+            if (NeedsRotation(entry.second)) return true;
+          }
+          return false;
+        });
+        continue;
+      }
+      lock.unlock();
+      Status s;
+      if (cleanup) {
+        bool more = false;
+        s = CleanUp(&more);
+        lock.lock();
+        if (s.ok() && !more) cleanup_pending_ = false;
+        lock.unlock();
+      }
+      if (s.ok() && id != 0) s = RotateOne(id, h);
+      lock.lock();
+      if (s.ok()) {
+        backoff = std::chrono::milliseconds(0);
+      } else {
+        // The store is down or refusing: appends go on into the hot log;
+        // try again later, backing off to 30 s.
+        backoff = std::min<std::chrono::milliseconds>(
+            std::chrono::milliseconds(30000),
+            backoff.count() == 0 ? std::chrono::milliseconds(250) : backoff * 2);
+        std::fprintf(stderr, "durablestreams: segment rotation deferred (retry in %lld ms): %s\n",
+                     static_cast<long long>(backoff.count()), s.ToString().c_str());
+      }
+    }
+  }
+
+  // Seals the oldest hot messages of stream `id` into one segment.
+  Status RotateOne(int64_t id, const HotState& h) {
+    std::vector<StoredMessage> msgs;
+    ReadConn* conn = AcquireReader();
+    size_t bytes = 0;
+    Status s = ReadHot(conn, id, h.cold_end, UINT64_MAX, max_bytes_, &msgs, &bytes);
+    ReleaseReader(conn);
+    if (!s.ok()) return s;
+    if (msgs.size() > max_messages_) msgs.resize(max_messages_);
+    if (msgs.empty() || msgs.front().start != h.cold_end) {
+      // Deleted meanwhile, or our count is off: recount from the database.
+      std::lock_guard<std::mutex> lock(tier_mu_);
+      auto it = hot_.find(id);
+      if (it != hot_.end() && it->second.cold_end == h.cold_end) {
+        if (msgs.empty()) {
+          it->second.messages = it->second.bytes = 0;
+        } else {
+          it->second.cold_end = msgs.front().start;
+        }
+      }
+      return Status::OK();
+    }
+    uint64_t start = msgs.front().start, end = msgs.back().end;
+    std::string object = storage::EncodeSegment(msgs);
+    std::string key = storage::SegmentKey(h.path, id, start);
+    s = store_->Put(key, object, std::chrono::steady_clock::now() + std::chrono::seconds(60));
+    if (!s.ok()) return s;
+    if (faults_.after_put && ++puts_ == faults_.after_put) _exit(86);
+    {
+      std::lock_guard<std::mutex> write_lock(write_mu_);
+      s = begin_->Exec("begin rotation");
+      if (!s.ok()) return s;
+      bool exists = false;
+      sqlite3_bind_int64(stream_path_->get(), 1, id);
+      exists = sqlite3_step(stream_path_->get()) == SQLITE_ROW;
+      stream_path_->Reset();
+      if (exists) {
+        sqlite3_stmt* q = add_segment_->get();
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, static_cast<int64_t>(start));
+        sqlite3_bind_int64(q, 3, static_cast<int64_t>(end));
+        sqlite3_bind_text(q, 4, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(q, 5, static_cast<int64_t>(object.size()));
+        sqlite3_bind_int64(q, 6, static_cast<int64_t>(msgs.size()));
+        s = add_segment_->Exec("record segment");
+        if (s.ok()) {
+          sqlite3_bind_int64(drop_rotated_->get(), 1, id);
+          sqlite3_bind_int64(drop_rotated_->get(), 2, static_cast<int64_t>(end));
+          s = drop_rotated_->Exec("drop rotated rows");
+        }
+      }
+      if (s.ok()) s = commit_->Exec("commit rotation");
+      if (!s.ok()) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return s;
+      }
+      // A stream deleted meanwhile queued its prefix for cleanup, which
+      // removes this object too.
+    }
+    if (faults_.after_commit && ++commits_ == faults_.after_commit) _exit(86);
+    std::lock_guard<std::mutex> lock(tier_mu_);
+    auto it = hot_.find(id);
+    if (it != hot_.end() && it->second.cold_end == start) {
+      it->second.cold_end = end;
+      it->second.messages -= std::min<uint64_t>(it->second.messages, msgs.size());
+      it->second.bytes -= std::min<uint64_t>(it->second.bytes, end - start);
+    }
+    return Status::OK();
+  }
+
+  // Removes the objects of deleted streams. *more: rows remain.
+  Status CleanUp(bool* more) {
+    std::vector<std::string> prefixes;
+    {
+      std::lock_guard<std::mutex> write_lock(write_mu_);
+      int rc;
+      while ((rc = sqlite3_step(list_cleanup_->get())) == SQLITE_ROW) {
+        prefixes.emplace_back(
+            reinterpret_cast<const char*>(sqlite3_column_text(list_cleanup_->get(), 0)));
+      }
+      list_cleanup_->Reset();
+      if (rc != SQLITE_DONE) return SqliteError(db_, rc, "list segment cleanup");
+    }
+    *more = prefixes.size() == 64;
+    for (const std::string& prefix : prefixes) {
+      Deadline deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      std::vector<std::string> keys;
+      Status s = store_->List(prefix, &keys, deadline);
+      for (size_t i = 0; s.ok() && i < keys.size(); ++i) s = store_->Delete(keys[i], deadline);
+      if (!s.ok()) return s;
+      segment_reader_->Forget(prefix);
+      std::lock_guard<std::mutex> write_lock(write_mu_);
+      sqlite3_bind_text(del_cleanup_->get(), 1, prefix.data(), static_cast<int>(prefix.size()),
+                        SQLITE_STATIC);
+      s = del_cleanup_->Exec("finish segment cleanup");
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
   ReadConn* AcquireReader() {
     std::unique_lock<std::mutex> lock(readers_mu_);
     readers_cv_.wait(lock, [&] { return !free_readers_.empty(); });
@@ -475,11 +924,37 @@ class SqliteStorage final : public Storage {
   Stmt* upsert_producer_ = nullptr;
   Stmt* insert_message_ = nullptr;
   Stmt* touch_ = nullptr;
+  Stmt* stream_path_ = nullptr;
+  Stmt* del_segments_ = nullptr;
+  Stmt* add_cleanup_ = nullptr;
+  Stmt* add_segment_ = nullptr;
+  Stmt* drop_rotated_ = nullptr;
+  Stmt* list_cleanup_ = nullptr;
+  Stmt* del_cleanup_ = nullptr;
 
   std::vector<std::unique_ptr<ReadConn>> readers_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
   std::vector<ReadConn*> free_readers_;  // guarded by readers_mu_
+
+  // Apply() and the rotation thread's transactions share the write
+  // connection under write_mu_.
+  std::mutex write_mu_;
+
+  // The cold tier (null store: none).
+  std::shared_ptr<SegmentStore> store_;
+  size_t max_messages_ = 1000;
+  size_t max_bytes_ = 4 * 1024 * 1024;
+  std::unique_ptr<storage::SegmentReader> segment_reader_;
+  FaultPlan faults_;
+  int puts_ = 0;     // rotation thread only
+  int commits_ = 0;  // rotation thread only
+  std::thread rotator_;
+  std::mutex tier_mu_;
+  std::condition_variable tier_cv_;
+  std::unordered_map<int64_t, HotState> hot_;  // guarded by tier_mu_
+  bool cleanup_pending_ = true;                // guarded by tier_mu_
+  bool stopping_ = false;                      // guarded by tier_mu_
 };
 
 }  // namespace
