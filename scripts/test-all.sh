@@ -2,9 +2,12 @@
 # scripts/test-all.sh: every test, as CI runs it.
 #   1. installs the Debian and npm packages the build and tests need;
 #   2. builds (RelWithDebInfo) and runs ctest: unit, integration, the
-#      official conformance suite (three runs in a row) and the package
-#      consumers (install, find_package, add_subdirectory, pkg-config);
-#      and the crash torture in its short mode (12 kill -9 cycles);
+#      official conformance suite (three runs in a row, then once more over
+#      the cold tier in a directory and in an S3-compatible server), the cold
+#      tier's end-to-end S3 test (100,000 messages, faults, SigV4 checked by
+#      an independent signer), the package consumers (install, find_package,
+#      add_subdirectory, pkg-config) and the crash torture in its short mode
+#      (12 kill -9 cycles);
 #   3. builds with ASan+UBSan and runs unit and integration tests;
 #   4. builds with TSan and runs unit and integration tests;
 #   5. builds the libFuzzer targets with clang and runs each for 30 s;
@@ -17,7 +20,8 @@ passed=0
 failed=0
 
 "$root/scripts/deps.sh" || { echo "installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
-(cd "$root/tests/conformance" && npm ci --no-audit --no-fund >/dev/null) ||
+(cd "$root/tests/conformance" && npm ci --no-audit --no-fund >/dev/null &&
+  cd "$root/tests/s3" && npm ci --no-audit --no-fund >/dev/null) ||
   { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # run_ctest BUILD_DIR CMAKE_ARGS LABEL_REGEX [ENV...]
@@ -35,7 +39,8 @@ run_ctest() {
   out=$(cd "$dir" && env "$@" ctest --output-on-failure -L "$labels" 2>&1)
   echo "$out" | tail -40
   # The figures (ctest keeps a passing test's output in its log only).
-  grep -hE "^(conformance run|crash torture: [0-9]|package: )" "$dir/Testing/Temporary/LastTest.log" \
+  grep -hE "^(conformance run|crash torture: [0-9]|package: |sigv4: |segments: |cold tier S3 test: |S3 test server: )" \
+    "$dir/Testing/Temporary/LastTest.log" \
     2>/dev/null || true
   local p f
   p=$(echo "$out" | grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed")
@@ -45,7 +50,7 @@ run_ctest() {
 }
 
 run_ctest "$root/build" "-DCMAKE_BUILD_TYPE=RelWithDebInfo" \
-  "unit|integration|conformance|package|reliability" \
+  "unit|integration|conformance|cold|package|reliability" \
   DS_CONFORMANCE_RUNS=3
 run_ctest "$root/build-asan" "-DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=address" "unit|integration" \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -2,7 +2,7 @@
 //
 //   durable-streams-server [--host H] [--port P] [--data-dir D] [--sync full|normal|off]
 //                          [--long-poll-timeout 30s] [--sse-max-duration 60s]
-//                          [--max-body 8MiB] [--max-threads N]
+//                          [--max-body 8MiB] [--max-read-bytes 1MiB] [--max-threads N]
 //                          [--segment-store dir:PATH|s3://BUCKET/PREFIX|none]
 //                          [--s3-endpoint URL] [--s3-region REGION]
 //                          [--segment-max-messages N] [--segment-max-bytes SIZE]
@@ -41,6 +41,7 @@ void Usage() {
                "  --sse-max-duration DUR    SSE responses end after this (default 60s)\n"
                "  --sse-heartbeat DUR       SSE comment after this much silence (default 15s)\n"
                "  --max-body SIZE           largest request body, e.g. 8MiB (default 8MiB)\n"
+               "  --max-read-bytes SIZE     largest catch-up response body (default 1MiB)\n"
                "  --max-threads N           most connection threads (default 16384)\n"
                "  --segment-store STORE     cold tier: dir:PATH, s3://BUCKET/PREFIX or none\n"
                "                            (default dir:DATA_DIR/segments)\n"
@@ -138,6 +139,8 @@ int main(int argc, char** argv) {
       ok = ParseDuration(value(), &options.sse_heartbeat);
     } else if (a == "--max-body") {
       ok = ParseSize(value(), &options.max_body_bytes);
+    } else if (a == "--max-read-bytes") {
+      ok = ParseSize(value(), &options.max_read_bytes) && options.max_read_bytes > 0;
     } else if (a == "--max-threads") {
       ok = ParseSize(value(), &max_threads) && max_threads > 0;
     } else if (a == "--segment-store") {

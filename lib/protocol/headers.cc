@@ -121,7 +121,7 @@ Result<int64_t> ParseRfc3339Millis(std::string_view s) {
     return Status::InvalidArgument("Stream-Expires-At must be an RFC 3339 timestamp");
   };
   size_t i = 0;
-  int year, month, day, hour, minute, second;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!Digits(s, &i, 4, &year) || !Expect(s, &i, '-') || !Digits(s, &i, 2, &month) ||
       !Expect(s, &i, '-') || !Digits(s, &i, 2, &day)) {
     return bad();

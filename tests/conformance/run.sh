@@ -6,6 +6,7 @@
 # and prints "conformance run R: N passed, M failed, K skipped" for each of
 # DS_CONFORMANCE_RUNS runs (default 1). Every block runs, forks included; the
 # suite itself skips the reserved subscription APIs (not implemented here).
+# DS_CONFORMANCE_LABEL, if set, is printed with each result line.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 server=$1
@@ -51,8 +52,8 @@ for run in $(seq 1 "$runs"); do
         else if (t.status === "failed") { f++; console.log("FAILED: " + t.fullName + "\n  " + (t.failureMessages || []).join("\n  ").slice(0, 2000)); }
         else s++;
       }
-      console.log(`conformance run ${process.argv[2]}: ${p} passed, ${f} failed, ${s} skipped`);
-    ' "$work/result.json" "$run"
+      console.log(`conformance run ${process.argv[2]}${process.argv[3]}: ${p} passed, ${f} failed, ${s} skipped`);
+    ' "$work/result.json" "$run" "${DS_CONFORMANCE_LABEL:+ ($DS_CONFORMANCE_LABEL)}"
   else
     tail -40 "$work/vitest.out"; status=1
   fi

@@ -5,7 +5,11 @@
 // check what survived.
 //
 //   crash_torture --server BIN [--cycles N] [--writers W] [--seed S] [--sync full|normal]
+//                 [--segment-max-messages M]
 //
+// The server seals segments every M hot messages (default 64) into a
+// directory store, so kills also land between the steps of rotations and
+// reads cross the cold tier.
 // Each cycle runs, until the kill:
 //   - W plain writers appending numbered lines to one stream;
 //   - W idempotent producers appending numbered lines to another; a batch
@@ -70,6 +74,7 @@ int main(int argc, char** argv) {
   int cycles = 10, writers = 4;
   unsigned seed = std::random_device{}();
   std::string sync = "full";
+  std::string segment_max = "64";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--server") server = argv[i + 1];
@@ -77,16 +82,17 @@ int main(int argc, char** argv) {
     else if (a == "--writers") writers = std::atoi(argv[i + 1]);
     else if (a == "--seed") seed = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
     else if (a == "--sync") sync = argv[i + 1];
+    else if (a == "--segment-max-messages") segment_max = argv[i + 1];
   }
   if (server.empty()) {
     std::fprintf(stderr, "usage: crash_torture --server BIN [--cycles N] [--writers W] [--seed S]\n");
     return 2;
   }
-  std::printf("crash torture: seed %u, %d cycles, %d writers of each kind, --sync %s\n", seed,
-              cycles, writers, sync.c_str());
+  std::printf("crash torture: seed %u, %d cycles, %d writers of each kind, --sync %s, "
+              "--segment-max-messages %s\n", seed, cycles, writers, sync.c_str(), segment_max.c_str());
   std::mt19937 rng(seed);
   dstest::TempDir dir;
-  std::vector<std::string> server_args = {"--sync", sync};
+  std::vector<std::string> server_args = {"--sync", sync, "--segment-max-messages", segment_max};
 
   std::mutex mu;  // guards everything below
   std::map<int, std::vector<int64_t>> plain_acked;            // writer -> numbers

@@ -1,0 +1,323 @@
+// Unit tests of the cold tier: CRC-32C, the segment format, keys, the
+// directory store, and the engine over a real SQLite file rotating into a
+// real directory store (small thresholds, so most reads cross it).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "durablestreams/durablestreams.h"
+#include "storage/crc32c.h"
+#include "storage/segment_format.h"
+#include "support/temp_dir.h"
+
+using namespace durablestreams;
+using namespace durablestreams::storage;
+
+namespace {
+
+Deadline Soon() { return std::chrono::steady_clock::now() + std::chrono::seconds(10); }
+
+std::vector<StoredMessage> Messages(uint64_t start, int n, size_t size, std::mt19937* rng) {
+  std::vector<StoredMessage> out;
+  for (int i = 0; i < n; ++i) {
+    StoredMessage m;
+    m.start = start;
+    size_t len = 1 + (*rng)() % size;
+    for (size_t k = 0; k < len; ++k) m.data.push_back(static_cast<char>((*rng)() & 0xff));
+    m.end = start + len;
+    m.last_in_append = (*rng)() % 3 != 0;
+    start = m.end;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+bool Same(const std::vector<StoredMessage>& a, const std::vector<StoredMessage>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].start != b[i].start || a[i].end != b[i].end || a[i].data != b[i].data ||
+        a[i].last_in_append != b[i].last_in_append) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Keys of the objects under `dir` (a directory store), sorted.
+std::vector<std::string> Objects(const std::string& dir) {
+  auto store = OpenDirectorySegmentStore(dir);
+  REQUIRE(store.ok());
+  std::vector<std::string> keys;
+  REQUIRE((*store)->List("", &keys, Soon()).ok());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+template <typename F>
+bool WaitFor(F cond, int seconds = 20) {
+  for (int i = 0; i < seconds * 50; ++i) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+struct Cold {
+  dstest::TempDir dir;
+  std::unique_ptr<StreamEngine> engine;
+  explicit Cold(size_t max_messages = 3) { Open(max_messages); }
+  void Open(size_t max_messages = 3) {
+    engine.reset();
+    Options o;
+    o.data_dir = dir.path();
+    o.sync = SyncMode::kOff;
+    o.segment_max_messages = max_messages;
+    o.max_read_bytes = 64;
+    auto r = StreamEngine::Open(o);
+    REQUIRE(r.ok());
+    engine = std::move(r).value();
+  }
+  std::string segments() const { return dir.path() + "/segments"; }
+  Response Do(Method m, const std::string& path, std::string body = "",
+              std::vector<std::pair<std::string, std::string>> headers = {},
+              std::vector<std::pair<std::string, std::string>> query = {}) {
+    Request req;
+    req.method = m;
+    req.path = path;
+    for (auto& [k, v] : headers) req.headers.Add(k, v);
+    req.body = std::move(body);
+    req.query = std::move(query);
+    return engine->HandleSync(std::move(req));
+  }
+  // The whole stream from `offset`, following Stream-Next-Offset.
+  std::string ReadAll(const std::string& path, std::string offset = "-1", int* status = nullptr) {
+    std::string out;
+    for (;;) {
+      Response r = Do(Method::kGet, path, "", {}, {{"offset", offset}});
+      if (status) *status = r.status;
+      if (r.status != 200) return out;
+      out += r.body;
+      offset = *r.headers.Get("Stream-Next-Offset");
+      if (r.headers.Get("Stream-Up-To-Date")) return out;
+    }
+  }
+};
+
+std::string Offset(uint64_t pos) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%016llu_%016llu", 0ULL, static_cast<unsigned long long>(pos));
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("CRC-32C matches the RFC 3720 test vectors") {
+  std::string zeros(32, '\0'), ones(32, '\xff'), up, down;
+  for (int i = 0; i < 32; ++i) {
+    up.push_back(static_cast<char>(i));
+    down.push_back(static_cast<char>(31 - i));
+  }
+  CHECK(Crc32c(0, zeros.data(), 32) == 0x8A9136AAu);
+  CHECK(Crc32c(0, ones.data(), 32) == 0x62A8AB43u);
+  CHECK(Crc32c(0, up.data(), 32) == 0x46DD794Eu);
+  CHECK(Crc32c(0, down.data(), 32) == 0x113FDB5Cu);
+  CHECK(Crc32c(0, "123456789", 9) == 0xE3069283u);
+  // Continuing a CRC equals computing it in one go.
+  CHECK(Crc32c(Crc32c(0, "12345", 5), "6789", 4) == 0xE3069283u);
+}
+
+TEST_CASE("a segment decodes to exactly the messages encoded, whole or by index ranges") {
+  std::mt19937 rng(7);
+  for (int n : {1, 2, 50, 3000}) {
+    auto msgs = Messages(1000, n, n > 100 ? 300 : 20, &rng);
+    std::string obj = EncodeSegment(msgs);
+    std::vector<StoredMessage> back;
+    REQUIRE(DecodeSegment(obj, 1000, msgs.back().end, &back).ok());
+    CHECK(Same(back, msgs));
+
+    SegmentLayout layout;
+    uint64_t need = 0;
+    REQUIRE(DecodeSegmentLayout(obj, obj.size(), 1000, msgs.back().end, &layout, &need).ok());
+    CHECK(need == 0);
+    CHECK(layout.frames == static_cast<uint64_t>(n));
+    // Each index span decodes on its own, and together they are the segment.
+    std::vector<StoredMessage> pieces;
+    for (size_t i = 0; i < layout.index.size(); ++i) {
+      uint64_t stop = i + 1 < layout.index.size() ? layout.index[i + 1].offset : layout.index_offset;
+      REQUIRE(DecodeFrames(std::string_view(obj).substr(layout.index[i].offset,
+                                                        stop - layout.index[i].offset),
+                           layout.index[i].position, &pieces)
+                  .ok());
+    }
+    CHECK(Same(pieces, msgs));
+    if (n == 3000) CHECK(layout.index.size() > 5);
+  }
+}
+
+TEST_CASE("a damaged or truncated segment is always detected") {
+  std::mt19937 rng(11);
+  auto msgs = Messages(0, 40, 30, &rng);
+  std::string obj = EncodeSegment(msgs);
+  uint64_t end = msgs.back().end;
+  for (size_t cut = 0; cut < obj.size(); ++cut) {
+    std::vector<StoredMessage> out;
+    CHECK_FALSE(DecodeSegment(obj.substr(0, cut), 0, end, &out).ok());
+    CHECK(out.empty());
+  }
+  for (size_t i = 0; i < obj.size(); ++i) {
+    for (int bit : {0, 5}) {
+      std::string bad = obj;
+      bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
+      std::vector<StoredMessage> out;
+      Status s = DecodeSegment(bad, 0, end, &out);
+      CHECK(s.code() == StatusCode::kCorruption);
+    }
+  }
+  std::vector<StoredMessage> out;
+  CHECK_FALSE(DecodeSegment(obj, 1, end, &out).ok());       // another start
+  CHECK_FALSE(DecodeSegment(obj, 0, end + 1, &out).ok());   // another end
+}
+
+TEST_CASE("segment keys encode the path safely and keep recreated streams apart") {
+  CHECK(SegmentKey("chat/room-1", 7, 42) == "streams/chat%2Froom-1/7/00000000000000000042.dsseg");
+  CHECK(SegmentKeyPrefix("..", 1) == "streams/%2E./1/");
+  CHECK(SegmentKeyPrefix("a b?c#d%e", 2) == "streams/a%20b%3Fc%23d%25e/2/");
+  std::string long_path(500, 'x');
+  std::string key = SegmentKey(long_path, 3, 0);
+  CHECK(key.size() < 260);
+  CHECK(SegmentKeyPrefix(long_path, 3) != SegmentKeyPrefix(long_path, 4));
+}
+
+TEST_CASE("the directory store puts, reads ranges, lists by prefix and deletes") {
+  dstest::TempDir dir;
+  auto opened = OpenDirectorySegmentStore(dir.path() + "/objects");
+  REQUIRE(opened.ok());
+  SegmentStore& store = **opened;
+  REQUIRE(store.Put("streams/a/1/x", "hello world", Soon()).ok());
+  REQUIRE(store.Put("streams/a/2/y", "second", Soon()).ok());
+  REQUIRE(store.Put("streams/a/1/x", "replaced!", Soon()).ok());
+  std::string out;
+  REQUIRE(store.Get("streams/a/1/x", 0, SegmentStore::kToEnd, &out, Soon()).ok());
+  CHECK(out == "replaced!");
+  REQUIRE(store.Get("streams/a/1/x", 2, 3, &out, Soon()).ok());
+  CHECK(out == "pla");
+  REQUIRE(store.Get("streams/a/1/x", 7, 100, &out, Soon()).ok());
+  CHECK(out == "d!");
+  REQUIRE(store.Get("streams/a/1/x", 50, 1, &out, Soon()).ok());
+  CHECK(out.empty());
+  CHECK(store.Get("streams/a/1/nope", 0, 1, &out, Soon()).code() == StatusCode::kNotFound);
+  std::vector<std::string> keys;
+  REQUIRE(store.List("streams/a/1/", &keys, Soon()).ok());
+  CHECK(keys == std::vector<std::string>{"streams/a/1/x"});
+  keys.clear();
+  REQUIRE(store.List("streams/a/", &keys, Soon()).ok());
+  CHECK(keys.size() == 2);
+  REQUIRE(store.Delete("streams/a/1/x", Soon()).ok());
+  REQUIRE(store.Delete("streams/a/1/x", Soon()).ok());  // absent: still OK
+  for (const char* bad : {"../escape", "a/../b", "/abs", "a//b", ""}) {
+    CHECK(store.Put(bad, "x", Soon()).code() == StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("streams rotate into segments and read back byte-exact from every offset") {
+  Cold c;
+  const std::string bin = "bin", js = "js";
+  REQUIRE(c.Do(Method::kPut, bin, "", {{"Content-Type", "application/octet-stream"}}).status == 201);
+  REQUIRE(c.Do(Method::kPut, js, "", {{"Content-Type", "application/json"}}).status == 201);
+  std::string expected;
+  std::vector<uint64_t> offsets = {0};
+  std::mt19937 rng(3);
+  for (int i = 0; i < 60; ++i) {
+    std::string body = "m" + std::to_string(i) + std::string(rng() % 9, '.') + ";";
+    REQUIRE(c.Do(Method::kPost, bin, body, {{"Content-Type", "application/octet-stream"}}).status == 204);
+    expected += body;
+    offsets.push_back(expected.size());
+    REQUIRE(c.Do(Method::kPost, js, "[" + std::to_string(i) + ",{\"k\":" + std::to_string(i) + "}]",
+                 {{"Content-Type", "application/json"}})
+                .status == 204);
+  }
+  REQUIRE(WaitFor([&] { return Objects(c.segments()).size() >= 35; }));
+  auto check_all = [&] {
+    CHECK(c.ReadAll(bin) == expected);
+    for (uint64_t off : offsets) CHECK(c.ReadAll(bin, Offset(off)) == expected.substr(off));
+    // An offset inside a message (as forks make) reads from that byte.
+    CHECK(c.ReadAll(bin, Offset(5)) == expected.substr(5));
+    std::string json = c.ReadAll(js);
+    CHECK(json.find("[0,{\"k\":0}") == 0);
+    CHECK(json.find("59,{\"k\":59}]") != std::string::npos);
+  };
+  check_all();
+  c.Open();  // restart
+  check_all();
+  // SSE catch-up and long-poll from cold data.
+  Response sse = c.Do(Method::kGet, bin, "", {}, {{"offset", "-1"}, {"live", "sse"}});
+  CHECK(sse.status == 200);
+  Response lp = c.Do(Method::kGet, bin, "", {}, {{"offset", "-1"}, {"live", "long-poll"}});
+  CHECK(lp.status == 200);
+  CHECK(lp.body == expected.substr(0, lp.body.size()));
+}
+
+TEST_CASE("closing a stream seals its whole hot part; forks read a cold source") {
+  Cold c(1000);
+  REQUIRE(c.Do(Method::kPut, "src", "", {{"Content-Type", "text/plain"}}).status == 201);
+  for (int i = 0; i < 10; ++i) c.Do(Method::kPost, "src", "s" + std::to_string(i), {{"Content-Type", "text/plain"}});
+  CHECK(Objects(c.segments()).empty());  // below the threshold
+  REQUIRE(c.Do(Method::kPost, "src", "", {{"Stream-Closed", "true"}}).status / 100 == 2);
+  REQUIRE(WaitFor([&] { return Objects(c.segments()).size() == 1; }));
+  std::string all = "s0s1s2s3s4s5s6s7s8s9";
+  CHECK(c.ReadAll("src") == all);
+  REQUIRE(c.Do(Method::kPut, "fork", "",
+               {{"Content-Type", "text/plain"}, {"Stream-Forked-From", "src"},
+                {"Stream-Fork-Offset", Offset(6)}})
+              .status == 201);
+  CHECK(c.ReadAll("fork") == all.substr(0, 6));
+}
+
+TEST_CASE("deleting a stream removes its segments") {
+  Cold c;
+  REQUIRE(c.Do(Method::kPut, "gone", "", {{"Content-Type", "text/plain"}}).status == 201);
+  for (int i = 0; i < 12; ++i) c.Do(Method::kPost, "gone", "g", {{"Content-Type", "text/plain"}});
+  REQUIRE(WaitFor([&] { return Objects(c.segments()).size() == 4; }));
+  REQUIRE(c.Do(Method::kDelete, "gone").status == 204);
+  CHECK(WaitFor([&] { return Objects(c.segments()).empty(); }));
+}
+
+TEST_CASE("a store that fails holds rotation back, never appends; a bad object is a 503") {
+  Cold c;
+  // Make the store fail: its directory becomes a file.
+  REQUIRE(c.Do(Method::kPut, "s", "", {{"Content-Type", "text/plain"}}).status == 201);
+  dstest::TempDir moved;
+  REQUIRE(std::rename(c.segments().c_str(), (moved.path() + "/segments").c_str()) == 0);
+  { std::ofstream(c.segments()) << "not a directory"; }
+  std::string expected;
+  for (int i = 0; i < 9; ++i) {
+    std::string m = "x" + std::to_string(i);
+    REQUIRE(c.Do(Method::kPost, "s", m, {{"Content-Type", "text/plain"}}).status == 204);
+    expected += m;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(c.ReadAll("s") == expected);
+  REQUIRE(std::remove(c.segments().c_str()) == 0);
+  REQUIRE(std::rename((moved.path() + "/segments").c_str(), c.segments().c_str()) == 0);
+  REQUIRE(WaitFor([&] { return Objects(c.segments()).size() == 3; }));
+  CHECK(c.ReadAll("s") == expected);
+
+  // Truncate the first segment on disk: a fresh engine (empty cache) must
+  // answer 503, retryable, rather than serve what is left.
+  c.Open();
+  std::string first = c.segments() + "/" + Objects(c.segments()).front();
+  REQUIRE(truncate(first.c_str(), 30) == 0);
+  Response r = c.Do(Method::kGet, "s", "", {}, {{"offset", "-1"}});
+  CHECK(r.status == 503);
+  CHECK(r.headers.Get("Retry-After") != nullptr);
+  CHECK(r.body.find("\"code\":\"UNAVAILABLE\"") != std::string::npos);
+  // Reads that start after the damaged segment still work.
+  CHECK(c.ReadAll("s", Offset(6)) == expected.substr(6));
+}
