@@ -11,7 +11,8 @@
 #   3. builds with ASan+UBSan and runs unit and integration tests;
 #   4. builds with TSan and runs unit and integration tests;
 #   5. builds the libFuzzer targets with clang and runs each for 30 s;
-#   6. runs the benchmark harness in its quick mode (figures, no targets).
+#   6. runs the benchmark harnesses (bench/run.sh, bench/cold.sh) in their
+#      quick modes (figures, no targets).
 # Ends with the line "N passed, M failed" (test programs across all builds).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,6 +72,16 @@ if bench_out=$("$root/bench/run.sh" --quick 2>/dev/null) && echo "$bench_out" | 
 else
   echo "$bench_out" | tail -20
   echo "the benchmark harness failed"
+  failed=$((failed + 1))
+fi
+
+echo "=== cold tier bench (quick mode)"
+if cold_out=$("$root/bench/cold.sh" --quick 2>/dev/null) && echo "$cold_out" | grep -q "^| cold, cached"; then
+  echo "$cold_out"
+  passed=$((passed + 1))
+else
+  echo "$cold_out" | tail -20
+  echo "the cold tier bench failed"
   failed=$((failed + 1))
 fi
 

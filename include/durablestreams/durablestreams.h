@@ -9,6 +9,7 @@
 #include "durablestreams/live_stream.h"
 #include "durablestreams/options.h"
 #include "durablestreams/request.h"
+#include "durablestreams/segment_store.h"
 #include "durablestreams/status.h"
 #include "durablestreams/storage.h"
 #include "durablestreams/stream_engine.h"
