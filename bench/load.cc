@@ -388,12 +388,14 @@ int main(int argc, char** argv) {
                 Pct(lat, 0.99), (CpuSeconds() - cpu0) / secs);
     return 0;
   }
-  if (w == "hold") {  // load hold URL READERS SECONDS: idle SSE readers, for RSS per reader
+  if (w == "hold") {  // load hold URL READERS SECONDS [sse|long-poll]: idle readers, for RSS per reader
     int readers = static_cast<int>(arg(3, 1000));
     double seconds = arg(4, 5);
+    std::string mode = argc > 5 ? argv[5] : "sse";
     std::string path = Unique("hold");
     Create(u, path, "text/plain");
-    std::string req = "GET " + u.prefix + "/" + path + "?live=sse&offset=now HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string req = "GET " + u.prefix + "/" + path + "?live=" + mode +
+                      "&offset=now HTTP/1.1\r\nHost: x\r\n\r\n";
     std::vector<int> fds;
     for (int i = 0; i < readers; ++i) {
       int fd = Dial(u);

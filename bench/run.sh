@@ -19,9 +19,11 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 if [ $quick = 1 ]; then
-  SECS=1; READERS_SMALL=50; READERS_BIG=100; MB=2; RTT=20; SSE_SECS=2; LP=100
+  SECS=1; READERS_SMALL=50; READERS_BIG=100; READERS_HUGE=200; MB=2; RTT=20; SSE_SECS=2; LP=100
+  IDLE=200; PLOT=${PLOT:-}
 else
-  SECS=8; READERS_SMALL=1000; READERS_BIG=5000; MB=20; RTT=300; SSE_SECS=10; LP=1000
+  SECS=8; READERS_SMALL=1000; READERS_BIG=5000; READERS_HUGE=10000; MB=20; RTT=300; SSE_SECS=10
+  LP=1000; IDLE=10000; PLOT=${PLOT:-$root/docs/performance-latency.png}
 fi
 
 start_server() {  # name -> sets pid, url
@@ -46,23 +48,28 @@ run_workloads() {
   start_server "$name"
   r() { line=$("$load" "$@" | grep '^result' || true); echo "  $name: $line" >&2; echo "$line"; }
   get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-  # Idle cost first, on a fresh server: RSS and threads added by
-  # READERS_SMALL idle SSE readers.
-  local base_rss; base_rss=$(proc_stat $pid VmRSS)
-  "$load" hold "$url" $READERS_SMALL 4 > "$work/hold.out" &
-  local hp=$!
-  for _ in $(seq 1 100); do grep -q '^ready' "$work/hold.out" 2>/dev/null && break; sleep 0.1; done
-  sleep 1
-  local rss threads; rss=$(proc_stat $pid VmRSS); threads=$(proc_stat $pid Threads)
-  R[$name,idle]="$(( (rss - base_rss) * 1024 / READERS_SMALL )) B/reader, $threads threads"
-  wait $hp || true
+  # Idle cost first, on a fresh server: RSS and threads added by IDLE idle
+  # SSE readers, then by IDLE waiting long-polls.
+  local mode
+  for mode in sse long-poll; do
+    local base_rss; base_rss=$(proc_stat $pid VmRSS)
+    "$load" hold "$url" $IDLE 6 $mode > "$work/hold.out" &
+    local hp=$!
+    for _ in $(seq 1 300); do grep -q '^ready' "$work/hold.out" 2>/dev/null && break; sleep 0.1; done
+    sleep 2
+    local rss threads; rss=$(proc_stat $pid VmRSS); threads=$(proc_stat $pid Threads)
+    R[$name,idle-$mode]="$(( (rss - base_rss) * 1024 / IDLE )) B/reader, $threads threads"
+    R[$name,idlekb-$mode]=$(( (rss - base_rss) * 1024 / IDLE ))
+    wait $hp || true
+    sleep 1
+  done
   line=$(r append "$url" 32 32 100 $SECS); R[$name,append32]=$(get "$line" rate); R[$name,append32cpu]=$(get "$line" cpu)
   line=$(r append "$url" 1 1 100 $SECS);   R[$name,append1]=$(get "$line" rate)
   line=$(r json "$url" 8 100 $SECS);       R[$name,json]=$(get "$line" msgs)
   line=$(r rtt "$url" $RTT);               R[$name,rtt]=$(get "$line" p50); R[$name,rttover]=$(get "$line" overhead)
   line=$(r catchup "$url" $MB);            R[$name,catchup]=$(get "$line" mbps)
   line=$(r lpfan "$url" $LP);              R[$name,lpfan]=$(get "$line" all_ms); R[$name,lpfanok]=$(get "$line" answered)
-  for n in $READERS_SMALL $READERS_BIG; do
+  for n in $READERS_SMALL $READERS_BIG $READERS_HUGE; do
     line=$(r ssefan "$url" $n 20 $SSE_SECS)
     R[$name,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s, $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad"
     R[$name,sse${n}p99]=$(get "$line" p99)
@@ -101,7 +108,40 @@ row "catch-up MB/s" catchup
 row "$LP long-polls, one append: ms" lpfan 1
 row "SSE $READERS_SMALL readers p99 ms" sse${READERS_SMALL}p99 1
 row "SSE $READERS_BIG readers p99 ms" sse${READERS_BIG}p99 1
+row "SSE $READERS_HUGE readers p99 ms" sse${READERS_HUGE}p99 1
+row "idle SSE reader, bytes RSS" idlekb-sse 1
+row "idle long-poll, bytes RSS" idlekb-long-poll 1
 echo
 for s in $servers; do
-  echo "$s: SSE $READERS_SMALL: ${R[$s,sse$READERS_SMALL]}; SSE $READERS_BIG: ${R[$s,sse$READERS_BIG]}; idle: ${R[$s,idle]}; RSS at end ${R[$s,rss]}; load generator CPU on append 32: ${R[$s,append32cpu]} cores"
+  echo "$s: SSE $READERS_SMALL: ${R[$s,sse$READERS_SMALL]}; SSE $READERS_BIG: ${R[$s,sse$READERS_BIG]}; SSE $READERS_HUGE: ${R[$s,sse$READERS_HUGE]}; $IDLE idle SSE: ${R[$s,idle-sse]}; $IDLE idle long-polls: ${R[$s,idle-long-poll]}; RSS at end ${R[$s,rss]}; load generator CPU on append 32: ${R[$s,append32cpu]} cores"
 done
+
+# Delivery latency (p99) against the number of SSE readers, as a PNG.
+if [ -n "$PLOT" ]; then
+  if ! command -v gnuplot >/dev/null; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 || true
+  fi
+  if command -v gnuplot >/dev/null; then
+    for s in $servers; do
+      for n in $READERS_SMALL $READERS_BIG $READERS_HUGE; do
+        echo "$n ${R[$s,sse${n}p99]:-NaN}"
+      done > "$work/plot-$s.dat"
+    done
+    gnuplot <<GP
+set terminal png size 900,540
+set output "$PLOT"
+set title "SSE delivery latency, writer at 20 msgs/s ($(nproc) cores, load generator on the same machine)"
+set xlabel "SSE readers of one stream"
+set ylabel "p99 delivery latency, ms"
+set logscale y
+set key left top
+set grid
+plot "$work/plot-ours.dat" with linespoints title "ours (--sync full)", \
+     "$work/plot-ours-normal.dat" with linespoints title "ours (--sync normal)", \
+     "$work/plot-node-mem.dat" with linespoints title "Node reference, in-memory", \
+     "$work/plot-node-file.dat" with linespoints title "Node reference, file-backed"
+GP
+    echo "plot: $PLOT"
+  fi
+fi

@@ -9,20 +9,11 @@
 #include <thread>
 
 #include "durablestreams/live_stream.h"
+#include "method.h"
 
 namespace durablestreams {
 
 namespace {
-
-Method ToMethod(const std::string& m) {
-  if (m == "GET") return Method::kGet;
-  if (m == "HEAD") return Method::kHead;
-  if (m == "PUT") return Method::kPut;
-  if (m == "POST") return Method::kPost;
-  if (m == "DELETE") return Method::kDelete;
-  if (m == "OPTIONS") return Method::kOptions;
-  return Method::kOther;
-}
 
 std::string JsonError(const char* code, const char* message) {
   return std::string("{\"code\":\"") + code + "\",\"error\":\"" + message + "\"}";

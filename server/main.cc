@@ -6,6 +6,7 @@
 //                          [--segment-store dir:PATH|s3://BUCKET/PREFIX|none]
 //                          [--s3-endpoint URL] [--s3-region REGION]
 //                          [--segment-max-messages N] [--segment-max-bytes SIZE]
+//                          [--transport event|httplib] [--threads N]
 //
 // The S3 store takes its credentials from DS_S3_ACCESS_KEY_ID and
 // DS_S3_SECRET_ACCESS_KEY (and DS_S3_SESSION_TOKEN if set), never from flags,
@@ -24,6 +25,7 @@
 #include <string>
 #include <thread>
 
+#include "durablestreams/event_server.h"
 #include "durablestreams/httplib_adapter.h"
 #include "durablestreams/segment_store.h"
 #include "durablestreams/stream_engine.h"
@@ -42,7 +44,10 @@ void Usage() {
                "  --sse-heartbeat DUR       SSE comment after this much silence (default 15s)\n"
                "  --max-body SIZE           largest request body, e.g. 8MiB (default 8MiB)\n"
                "  --max-read-bytes SIZE     largest catch-up response body (default 1MiB)\n"
-               "  --max-threads N           most connection threads (default 16384)\n"
+               "  --transport event|httplib event loops (default) or a thread per connection\n"
+               "  --threads N               event loops for --transport event (default: cores)\n"
+               "  --max-threads N           most connection threads of --transport httplib\n"
+               "                            (default 16384)\n"
                "  --segment-store STORE     cold tier: dir:PATH, s3://BUCKET/PREFIX or none\n"
                "                            (default dir:DATA_DIR/segments)\n"
                "  --s3-endpoint URL         S3-compatible endpoint, e.g. http://127.0.0.1:9000\n"
@@ -101,6 +106,8 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   int port = 4437;
   size_t max_threads = 16384;
+  std::string transport = "event";
+  size_t loops = 0;
   Options options;
   std::string segment_store;
   durablestreams::S3Options s3;
@@ -141,6 +148,11 @@ int main(int argc, char** argv) {
       ok = ParseSize(value(), &options.max_body_bytes);
     } else if (a == "--max-read-bytes") {
       ok = ParseSize(value(), &options.max_read_bytes) && options.max_read_bytes > 0;
+    } else if (a == "--transport") {
+      transport = value();
+      ok = transport == "event" || transport == "httplib";
+    } else if (a == "--threads") {
+      ok = ParseSize(value(), &loops) && loops > 0 && loops <= 256;
     } else if (a == "--max-threads") {
       ok = ParseSize(value(), &max_threads) && max_threads > 0;
     } else if (a == "--segment-store") {
@@ -217,6 +229,29 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<durablestreams::StreamEngine> engine = std::move(opened).value();
+
+  if (transport == "event") {
+    durablestreams::EventServerOptions eo;
+    eo.host = host;
+    eo.port = port;
+    eo.threads = static_cast<int>(loops);
+    auto started = durablestreams::EventServer::Start(*engine, eo);
+    if (!started.ok()) {
+      std::fprintf(stderr, "durable-streams-server: %s\n", started.status().ToString().c_str());
+      return 1;
+    }
+    std::unique_ptr<durablestreams::EventServer> server = std::move(started).value();
+    std::printf("listening on http://%s:%d\n", host.c_str(), server->port());
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::fprintf(stderr, "durable-streams-server: signal %d, shutting down\n", sig);
+    engine->Shutdown();  // answers live readers, commits what is queued
+    server->Stop();      // lets those answers go out, then closes
+    server.reset();
+    engine.reset();
+    return 0;
+  }
 
   httplib::Server server;
   server.new_task_queue = [max_threads] {

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <fstream>
 #include <catch2/catch.hpp>
 #include <map>
 #include <mutex>
@@ -328,4 +329,45 @@ TEST_CASE("a 3-deep fork chain reads byte-exact through deletes and restarts, th
   CHECK(CountRows(db, "SELECT count(*) FROM streams") == 0);
   CHECK(CountRows(db, "SELECT count(*) FROM messages") == 0);
   CHECK(CountRows(db, "SELECT count(*) FROM producers") == 0);
+}
+
+TEST_CASE("the event transport holds many live readers on a fixed set of threads") {
+  const char* transport = std::getenv("DS_TEST_TRANSPORT");
+  if (transport && std::string(transport) != "event") return;  // a thread per connection there
+  dstest::TempDir dir;
+  dstest::ServerProcess s(kServer, dir.path(), {"--threads", "2"});
+  auto c = Connect(s.port());
+  REQUIRE(c->Put("/v1/stream/many", "", "text/plain")->status == 201);
+  constexpr int kReaders = 600;
+  std::vector<int> fds;
+  for (int i = 0; i < kReaders; ++i) {
+    const char* live = i % 2 ? "sse" : "long-poll";
+    int fd = OpenRaw(s.port(), std::string("GET /v1/stream/many?offset=now&live=") + live +
+                                   " HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(fd >= 0);
+    fds.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Threads: the engine's few and two loops, not one per reader.
+  std::ifstream status("/proc/" + std::to_string(s.pid()) + "/status");
+  int threads = 0;
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Threads:", 0) == 0) threads = std::atoi(line.c_str() + 8);
+  }
+  CHECK(threads > 0);
+  CHECK(threads < 24);
+  REQUIRE(c->Post("/v1/stream/many", "ping", "text/plain")->status == 204);
+  int got = 0;
+  for (int fd : fds) {
+    std::string in;
+    char buf[4096];
+    while (in.find("ping") == std::string::npos) {
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    if (in.find("ping") != std::string::npos) ++got;
+    close(fd);
+  }
+  CHECK(got == kReaders);
 }

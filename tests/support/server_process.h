@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -31,6 +32,11 @@ class ServerProcess {
       close(out[0]);
       close(out[1]);
       std::vector<std::string> args = {binary, "--port", "0", "--data-dir", data_dir};
+      // DS_TEST_TRANSPORT=httplib runs the same tests on the other transport.
+      if (const char* t = std::getenv("DS_TEST_TRANSPORT")) {
+        args.push_back("--transport");
+        args.push_back(t);
+      }
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -55,6 +61,7 @@ class ServerProcess {
   }
 
   int port() const { return port_; }
+  int pid() const { return pid_; }
 
   // Sends `sig` and waits for the process; returns its wait status.
   int Kill(int sig) {
