@@ -45,13 +45,15 @@ proc_stat() { awk -v k="$2" '$1==k":" {print $2}' "/proc/$1/status"; }
 declare -A R
 run_workloads() {
   local name=$1 line
-  start_server "$name"
   r() { line=$("$load" "$@" | grep '^result' || true); echo "  $name: $line" >&2; echo "$line"; }
   get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-  # Idle cost first, on a fresh server: RSS and threads added by IDLE idle
-  # SSE readers, then by IDLE waiting long-polls.
+  # Idle cost first, each on a fresh server (freed memory would hide the
+  # second): RSS and threads added by IDLE idle SSE readers, and by IDLE
+  # waiting long-polls.
   local mode
   for mode in sse long-poll; do
+    start_server "$name"
+    sleep 1
     local base_rss; base_rss=$(proc_stat $pid VmRSS)
     "$load" hold "$url" $IDLE 6 $mode > "$work/hold.out" &
     local hp=$!
@@ -61,8 +63,10 @@ run_workloads() {
     R[$name,idle-$mode]="$(( (rss - base_rss) * 1024 / IDLE )) B/reader, $threads threads"
     R[$name,idlekb-$mode]=$(( (rss - base_rss) * 1024 / IDLE ))
     wait $hp || true
-    sleep 1
+    kill $pid; wait $pid 2>/dev/null || true
+    rm -rf "$work/ours-data" "$work/ours-normal-data" "$work/node-data"
   done
+  start_server "$name"
   line=$(r append "$url" 32 32 100 $SECS); R[$name,append32]=$(get "$line" rate); R[$name,append32cpu]=$(get "$line" cpu)
   line=$(r append "$url" 1 1 100 $SECS);   R[$name,append1]=$(get "$line" rate)
   line=$(r json "$url" 8 100 $SECS);       R[$name,json]=$(get "$line" msgs)

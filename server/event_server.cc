@@ -22,7 +22,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -132,6 +134,52 @@ class Mailbox {
   bool closed_ = false;                       // guarded by mu_
 };
 
+// Threads that run reads. A read may wait for storage (SQLite, or a cold
+// segment in object storage), and an event loop must never wait: GET and
+// HEAD requests are handed to these, their answers posted back. Mutations
+// only queue work for the engine's commit thread, so they stay on the loop.
+class ReadPool {
+ public:
+  explicit ReadPool(int threads) {
+    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~ReadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  void Run(std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Work() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, and nothing left
+      std::function<void()> fn = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      fn();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;  // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  std::vector<std::thread> workers_;
+};
+
 class Loop;
 
 struct Conn : std::enable_shared_from_this<Conn> {
@@ -161,8 +209,8 @@ struct Conn : std::enable_shared_from_this<Conn> {
 
 class Loop {
  public:
-  Loop(StreamEngine* engine, const EventServerOptions* options)
-      : engine_(engine), options_(options) {}
+  Loop(StreamEngine* engine, const EventServerOptions* options, ReadPool* reads)
+      : engine_(engine), options_(options), reads_(reads) {}
 
   ~Loop() {
     for (int fd : {listen_fd_, epfd_, tfd_}) {
@@ -439,7 +487,7 @@ class Loop {
     std::weak_ptr<Conn> weak = c.shared_from_this();
     Loop* loop = this;
     std::shared_ptr<Mailbox> mailbox = mailbox_;
-    engine_->Handle(std::move(req), [loop, mailbox, weak, gen](Response r) {
+    ResponseCallback done = [loop, mailbox, weak, gen](Response r) {
       if (current_ == loop) {
         if (auto conn = weak.lock()) loop->Respond(*conn, std::move(r), gen);
         return;
@@ -449,7 +497,14 @@ class Loop {
       mailbox->Post([loop, weak, gen, shared] {
         if (auto conn = weak.lock()) loop->Respond(*conn, std::move(*shared), gen);
       });
-    });
+    };
+    if (reads_ && (req.method == Method::kGet || req.method == Method::kHead)) {
+      auto shared = std::make_shared<Request>(std::move(req));
+      StreamEngine* engine = engine_;
+      reads_->Run([engine, shared, done] { engine->Handle(std::move(*shared), done); });
+      return;
+    }
+    engine_->Handle(std::move(req), std::move(done));
   }
 
   void Respond(Conn& c, Response r, uint64_t gen) {
@@ -605,6 +660,7 @@ class Loop {
 
   StreamEngine* engine_;
   const EventServerOptions* options_;
+  ReadPool* reads_;
   int listen_fd_ = -1, epfd_ = -1, evfd_ = -1, tfd_ = -1;
   std::thread thread_;
   std::shared_ptr<Mailbox> mailbox_;
@@ -627,6 +683,7 @@ class ServerImpl final : public EventServer {
     int n = options_.threads > 0 ? options_.threads
                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     int port = options_.port;
+    if (options_.read_threads > 0) reads_ = std::make_unique<ReadPool>(options_.read_threads);
     for (int i = 0; i < n; ++i) {
       Result<int> fd = Listen(port);
       if (!fd.ok()) return fd.status();
@@ -638,7 +695,7 @@ class ServerImpl final : public EventServer {
                                                 : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
         port_ = port;
       }
-      auto loop = std::make_unique<Loop>(&engine_, &options_);
+      auto loop = std::make_unique<Loop>(&engine_, &options_, reads_.get());
       Status s = loop->Init(*fd);
       if (!s.ok()) return s;
       loops_.push_back(std::move(loop));
@@ -654,6 +711,7 @@ class ServerImpl final : public EventServer {
     for (auto& l : loops_) l->BeginStop();
     for (auto& l : loops_) l->Join();
     loops_.clear();
+    reads_.reset();  // finishes the reads queued (their answers are dropped)
   }
 
  private:
@@ -688,6 +746,7 @@ class ServerImpl final : public EventServer {
 
   StreamEngine& engine_;
   const EventServerOptions options_;
+  std::unique_ptr<ReadPool> reads_;
   std::vector<std::unique_ptr<Loop>> loops_;
   int port_ = 0;
   std::atomic<bool> stopped_{false};

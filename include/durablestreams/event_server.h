@@ -31,6 +31,10 @@ struct EventServerOptions {
   int port = 0;  // 0: the system picks one (see port())
   // Event-loop threads; 0 means one per CPU core.
   int threads = 0;
+  // Threads that run GET and HEAD requests: a read may wait for storage
+  // (SQLite, or a cold segment in object storage) and the loops must not.
+  // 0 runs reads on the loops (fine when all data is local and hot).
+  int read_threads = 8;
   // Streams live under this path prefix (as HttplibAdapterOptions::prefix).
   std::string prefix = "/v1/stream/";
   bool health = true;
