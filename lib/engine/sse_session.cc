@@ -78,7 +78,20 @@ bool SseSession::Push(std::string_view bytes) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (ended_.load()) return false;
-    pending_.append(bytes);
+    if (pending_.size() + bytes.size() > kMaxQueuedBytes) {
+      // The client stopped reading: end after what it has queued (whole
+      // events, each data event followed by its control event), and it
+      // resumes from the last offset it saw when it reconnects.
+      ended_ = true;
+      on_drain_ = nullptr;
+    } else {
+      pending_.append(bytes);
+    }
+  }
+  if (ended_.load()) {
+    cv_.notify_all();
+    Notify();
+    return false;
   }
   last_push_ms_ = SteadyMillis();
   cv_.notify_all();

@@ -31,7 +31,12 @@ class SseSession final : public LiveStream {
   void SetNotify(std::function<void()> fn) override;
   void Cancel() override;
 
-  // Engine side. Push returns false once the session has ended.
+  // Bytes a client may leave unread before its response is ended (memory
+  // per stalled reader stays bounded; catch-up is paced far below this).
+  static constexpr size_t kMaxQueuedBytes = 32 * 1024 * 1024;
+
+  // Engine side. Push returns false once the session has ended, including
+  // when `bytes` would take the queue past kMaxQueuedBytes.
   bool Push(std::string_view bytes);
   // Backpressure for catch-up: if bytes are still queued, keeps `fn` to run
   // (on the transport's thread, no lock held) once the transport has taken

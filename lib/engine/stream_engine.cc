@@ -746,7 +746,10 @@ class EngineImpl final : public StreamEngine {
   // -------------------------------------------------------------------------
   // SSE
 
-  void PushData(LiveReader& r, std::string_view payload) {
+  // A data event and the control event after it go in one Push, so a
+  // session ended for a stalled client never holds data without its offset.
+  void PushDataAndControl(LiveReader& r, std::string_view payload, uint64_t next, bool up_to_date,
+                          bool closed) {
     std::string ev;
     if (r.base64) {
       std::string b64;
@@ -755,18 +758,23 @@ class EngineImpl final : public StreamEngine {
     } else {
       protocol::AppendSseEvent("data", payload, &ev);
     }
+    AppendControl(r, next, up_to_date, closed, &ev);
     r.session->Push(ev);
   }
 
   void PushControl(LiveReader& r, uint64_t next, bool up_to_date, bool closed) {
+    std::string ev;
+    AppendControl(r, next, up_to_date, closed, &ev);
+    r.session->Push(ev);
+  }
+
+  void AppendControl(LiveReader& r, uint64_t next, bool up_to_date, bool closed, std::string* ev) {
     protocol::ControlFields f;
     f.next_offset = FormatPosition(next);
     if (!closed) f.cursor = protocol::NextCursor(Now(), r.client_cursor, Jitter());
     f.up_to_date = up_to_date || closed;
     f.closed = closed;
-    std::string ev;
-    protocol::AppendSseEvent("control", protocol::ControlJson(f), &ev);
-    r.session->Push(ev);
+    protocol::AppendSseEvent("control", protocol::ControlJson(f), ev);
   }
 
   void StartSse(const std::shared_ptr<Stream>& stream, std::shared_ptr<const StreamMeta> meta,
@@ -856,10 +864,9 @@ class EngineImpl final : public StreamEngine {
           return;
         }
         queued += body.size();
-        PushData(*reader, body);
         pos = next;
         bool at_tail = pos >= meta->rec.tail;
-        PushControl(*reader, pos, at_tail, at_tail && meta->rec.closed);
+        PushDataAndControl(*reader, body, pos, at_tail, at_tail && meta->rec.closed);
         reader->sent_control = true;
       }
       if (meta->rec.closed) {
@@ -1744,9 +1751,11 @@ class EngineImpl final : public StreamEngine {
       }
     }
     for (auto& r : readers) {
-      if (!data_event.empty()) r->session->Push(data_event);
+      // The shared data event and this reader's control event, in one Push.
+      std::string ev = data_event;
+      AppendControl(*r, tail, true, meta.rec.closed, &ev);
+      r->session->Push(ev);
       r->next_pos = tail;
-      PushControl(*r, tail, true, meta.rec.closed);
       if (meta.rec.closed) {
         timer_.Cancel(r->lifetime_timer);
         timer_.Cancel(r->heartbeat_timer);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "durablestreams/durablestreams.h"
+#include "engine/sse_session.h"
 #include "support/temp_dir.h"
 
 using namespace durablestreams;
@@ -431,4 +432,18 @@ TEST_CASE("a JSON read from inside a message starts at the next message and move
   CHECK(r.status == 200);
   CHECK(r.body == "[\"bb\"]");
   CHECK(H(r, "Stream-Next-Offset") == "0000000000000000_0000000000000010");
+}
+
+TEST_CASE("an SSE response whose client stopped reading ends at a bounded queue") {
+  engine::SseSession session([] {});
+  std::string event(1024 * 1024, 'e');
+  size_t pushed = 0;
+  while (session.Push(event)) ++pushed;
+  CHECK(pushed == engine::SseSession::kMaxQueuedBytes / event.size());
+  CHECK(session.ended());
+  std::string out;
+  CHECK(session.Take(&out));  // what was queued is still delivered, whole
+  CHECK(out.size() == pushed * event.size());
+  out.clear();
+  CHECK_FALSE(session.Take(&out));
 }
