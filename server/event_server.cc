@@ -311,7 +311,14 @@ class Loop {
       int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;  // EAGAIN, or out of descriptors (retried on the next event)
+        if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+          // Out of descriptors: the pending connection keeps the socket
+          // readable, so stop watching it until the next sweep (1 s)
+          // rather than spin.
+          ::epoll_ctl(epfd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+          accept_paused_ = true;
+        }
+        return;
       }
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -332,6 +339,13 @@ class Loop {
   // stopping, so is every connection with nothing in flight.
   void Sweep() {
     Clock::time_point now = Clock::now();
+    if (accept_paused_ && listen_fd_ >= 0) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = listen_fd_;
+      ::epoll_ctl(epfd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+      accept_paused_ = false;
+    }
     std::vector<std::shared_ptr<Conn>> victims;
     for (auto& [fd, c] : conns_) {
       bool waiting_for_client = c->state == Conn::State::kHead || c->state == Conn::State::kBody;
@@ -668,6 +682,7 @@ class Loop {
   std::unordered_map<int, std::shared_ptr<Conn>> conns_;
   bool draining_ = false;
   bool done_ = false;
+  bool accept_paused_ = false;
   Clock::time_point drain_deadline_;
 };
 
