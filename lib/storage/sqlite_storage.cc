@@ -349,9 +349,7 @@ class SqliteStorage final : public Storage {
     // rotated, maybe while we looked, and both tables are read in one
     // snapshot.
     Status status = ReadHot(conn, stream_id, from, to, max_bytes, out, &bytes);
-    if (status.ok() && (out->size() == first || (*out)[first].start > from)) {
-      out->resize(first);
-      bytes = 0;
+    if (status.ok() && out->size() == first) {
       std::vector<storage::SegmentInfo> segments;
       status = ReadBothTiers(conn, stream_id, from, to, max_bytes, &segments, out, &bytes);
       if (status.ok() && !segments.empty()) {
@@ -418,32 +416,24 @@ class SqliteStorage final : public Storage {
       if (sqlite3_step(s.get()) == SQLITE_ROW && sqlite3_column_int(s.get(), 0) > 0) {
         return Status::Corruption("the database holds tables that are not ours");
       }
-      st = ExecSql(std::string("BEGIN IMMEDIATE;") + kSchemaV1 +
-                   "PRAGMA user_version=1; COMMIT;");
-      if (!st.ok()) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        return st;
-      }
+      st = MigrationStep(kSchemaV1, 1);
+      if (!st.ok()) return st;
       *v = 1;
     }
-    if (*v < 2) {
-      Status st = ExecSql(std::string("BEGIN IMMEDIATE;") + kMigrateV2 +
-                          "PRAGMA user_version=2; COMMIT;");
-      if (!st.ok()) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        return st;
-      }
+    const char* const steps[] = {kMigrateV2, kMigrateV3};  // to versions 2, 3, ...
+    for (int to = *v + 1; to <= kSchemaVersion; ++to) {
+      Status st = MigrationStep(steps[to - 2], to);
+      if (!st.ok()) return st;
     }
-    if (*v < 3) {
-      Status st = ExecSql(std::string("BEGIN IMMEDIATE;") + kMigrateV3 +
-                          "PRAGMA user_version=3; COMMIT;");
-      if (!st.ok()) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        return st;
-      }
-    }
-    // Future versions: if (*v < 4) { ... PRAGMA user_version=4 ... }
     return Status::OK();
+  }
+
+  // Runs `sql` and sets user_version to `version` in one transaction.
+  Status MigrationStep(const char* sql, int version) {
+    Status st = ExecSql(std::string("BEGIN IMMEDIATE;") + sql + "PRAGMA user_version=" +
+                        std::to_string(version) + "; COMMIT;");
+    if (!st.ok()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return st;
   }
 
   Stmt* Prepare(const char* sql, Status* s) {
@@ -578,9 +568,11 @@ class SqliteStorage final : public Storage {
 
   // ---- reads ---------------------------------------------------------------
 
-  // The hot rows of [from, to) (one statement: one snapshot).
+  // The hot rows of [from, to) (one statement: one snapshot). With
+  // `stop_at_gap`, returns nothing when the first row starts after `from`
+  // (that part has been rotated) rather than reading rows the caller drops.
   Status ReadHot(ReadConn* conn, int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
-                 std::vector<StoredMessage>* out, size_t* bytes) {
+                 std::vector<StoredMessage>* out, size_t* bytes, bool stop_at_gap = true) {
     sqlite3_stmt* q = conn->read.get();
     sqlite3_bind_int64(q, 1, stream_id);
     sqlite3_bind_int64(q, 2, static_cast<int64_t>(from));
@@ -596,7 +588,7 @@ class SqliteStorage final : public Storage {
         break;
       }
       uint64_t start = end - len;
-      if (start >= to) break;
+      if (start >= to || (stop_at_gap && out->size() == base && start > from)) break;
       if (out->size() > base && out->back().end != start) {
         status = Status::Corruption("hot rows are not contiguous");
         break;
@@ -621,6 +613,7 @@ class SqliteStorage final : public Storage {
   Status ReadBothTiers(ReadConn* conn, int64_t stream_id, uint64_t from, uint64_t to,
                        size_t max_bytes, std::vector<storage::SegmentInfo>* segments,
                        std::vector<StoredMessage>* out, size_t* bytes) {
+    const size_t base = out->size();
     Status s = conn->begin.Exec("begin read");
     if (!s.ok()) return s;
     sqlite3_stmt* q = conn->segments.get();
@@ -648,7 +641,7 @@ class SqliteStorage final : public Storage {
     }
     Status c = conn->commit.Exec("end read");
     if (s.ok()) s = c;
-    if (s.ok() && segments->empty() && (out->empty() || out->front().start > from)) {
+    if (s.ok() && segments->empty() && out->size() == base) {
       s = Status::Corruption("no data for a position below the tail");
     }
     return s;
@@ -803,7 +796,8 @@ class SqliteStorage final : public Storage {
     std::vector<StoredMessage> msgs;
     ReadConn* conn = AcquireReader();
     size_t bytes = 0;
-    Status s = ReadHot(conn, id, h.cold_end, UINT64_MAX, max_bytes_, &msgs, &bytes);
+    Status s = ReadHot(conn, id, h.cold_end, UINT64_MAX, max_bytes_, &msgs, &bytes,
+                       /*stop_at_gap=*/false);
     ReleaseReader(conn);
     if (!s.ok()) return s;
     if (msgs.size() > max_messages_) msgs.resize(max_messages_);
