@@ -33,7 +33,7 @@
 
 #include "durablestreams/live_stream.h"
 #include "http_parser.h"
-#include "method.h"
+#include "transport_common.h"
 
 namespace durablestreams {
 
@@ -72,19 +72,6 @@ const char* Reason(int status) {
     case 507: return "Insufficient Storage";
     default: return "Status";
   }
-}
-
-// Our own answers (malformed requests, unknown routes): the engine's JSON
-// error shape and security headers.
-Response JsonError(int status, const std::string& code, const std::string& message) {
-  Response r;
-  r.status = status;
-  r.headers.Set("Content-Type", "application/json");
-  r.headers.Set("X-Content-Type-Options", "nosniff");
-  r.headers.Set("Cross-Origin-Resource-Policy", "cross-origin");
-  r.headers.Set("Access-Control-Allow-Origin", "*");
-  r.body = "{\"code\":\"" + code + "\",\"error\":\"" + message + "\"}";
-  return r;
 }
 
 // Work for a loop's thread, posted from any thread. Shared with engine
@@ -456,7 +443,7 @@ class Loop {
     c.state = Conn::State::kEngine;
     c.keep_alive = false;
     c.head_only = false;
-    Respond(c, JsonError(err.status, err.code, err.message), c.generation);
+    Respond(c, TransportError(err.status, err.code, err.message), c.generation);
   }
 
   void Dispatch(Conn& c, std::string body) {
@@ -476,7 +463,7 @@ class Loop {
       return Respond(c, std::move(r), gen);
     }
     if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) {
-      return Respond(c, JsonError(404, "NOT_FOUND", "no such route"), gen);
+      return Respond(c, TransportError(404, "NOT_FOUND", "no such route"), gen);
     }
     Request req;
     req.method = ToMethod(c.head.method);

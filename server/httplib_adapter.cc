@@ -9,15 +9,11 @@
 #include <thread>
 
 #include "durablestreams/live_stream.h"
-#include "method.h"
+#include "transport_common.h"
 
 namespace durablestreams {
 
 namespace {
-
-std::string JsonError(const char* code, const char* message) {
-  return std::string("{\"code\":\"") + code + "\",\"error\":\"" + message + "\"}";
-}
 
 void Serve(StreamEngine& engine, const std::string& root, const httplib::Request& hreq,
            httplib::Response& hres) {
@@ -103,10 +99,11 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
       case 431: code = "HEADERS_TOO_LARGE"; message = "request headers are too large"; break;
       default: break;
     }
-    res.set_content(JsonError(code, message), "application/json");
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("Cross-Origin-Resource-Policy", "cross-origin");
-    res.set_header("Access-Control-Allow-Origin", "*");
+    Response r = TransportError(res.status, code, message);
+    for (const auto& [k, v] : r.headers.fields()) {
+      if (k != "Content-Type") res.set_header(k, v);
+    }
+    res.set_content(r.body, "application/json");
   });
 }
 
