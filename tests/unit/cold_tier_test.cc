@@ -15,6 +15,7 @@
 #include "durablestreams/durablestreams.h"
 #include "storage/crc32c.h"
 #include "storage/segment_format.h"
+#include "support/engine_fixture.h"
 #include "support/temp_dir.h"
 
 using namespace durablestreams;
@@ -69,45 +70,17 @@ bool WaitFor(F cond, int seconds = 20) {
   return cond();
 }
 
-struct Cold {
-  dstest::TempDir dir;
-  std::unique_ptr<StreamEngine> engine;
-  explicit Cold(size_t max_messages = 3) { Open(max_messages); }
-  void Open(size_t max_messages = 3) {
-    engine.reset();
-    Options o;
-    o.data_dir = dir.path();
-    o.sync = SyncMode::kOff;
-    o.segment_max_messages = max_messages;
-    o.max_read_bytes = 64;
-    auto r = StreamEngine::Open(o);
-    REQUIRE(r.ok());
-    engine = std::move(r).value();
-  }
+durablestreams::Options ColdOptions(size_t max_messages) {
+  durablestreams::Options o;
+  o.segment_max_messages = max_messages;
+  o.max_read_bytes = 64;
+  return o;
+}
+
+// An engine whose streams rotate every `max_messages` into a directory store.
+struct Cold : dstest::EngineFixture {
+  explicit Cold(size_t max_messages = 3) : EngineFixture(ColdOptions(max_messages)) {}
   std::string segments() const { return dir.path() + "/segments"; }
-  Response Do(Method m, const std::string& path, std::string body = "",
-              std::vector<std::pair<std::string, std::string>> headers = {},
-              std::vector<std::pair<std::string, std::string>> query = {}) {
-    Request req;
-    req.method = m;
-    req.path = path;
-    for (auto& [k, v] : headers) req.headers.Add(k, v);
-    req.body = std::move(body);
-    req.query = std::move(query);
-    return engine->HandleSync(std::move(req));
-  }
-  // The whole stream from `offset`, following Stream-Next-Offset.
-  std::string ReadAll(const std::string& path, std::string offset = "-1", int* status = nullptr) {
-    std::string out;
-    for (;;) {
-      Response r = Do(Method::kGet, path, "", {}, {{"offset", offset}});
-      if (status) *status = r.status;
-      if (r.status != 200) return out;
-      out += r.body;
-      offset = *r.headers.Get("Stream-Next-Offset");
-      if (r.headers.Get("Stream-Up-To-Date")) return out;
-    }
-  }
 };
 
 std::string Offset(uint64_t pos) {
@@ -229,18 +202,18 @@ TEST_CASE("the directory store puts, reads ranges, lists by prefix and deletes")
 TEST_CASE("streams rotate into segments and read back byte-exact from every offset") {
   Cold c;
   const std::string bin = "bin", js = "js";
-  REQUIRE(c.Do(Method::kPut, bin, "", {{"Content-Type", "application/octet-stream"}}).status == 201);
-  REQUIRE(c.Do(Method::kPut, js, "", {{"Content-Type", "application/json"}}).status == 201);
+  REQUIRE(c.Do(Method::kPut, bin, {{"Content-Type", "application/octet-stream"}}).status == 201);
+  REQUIRE(c.Do(Method::kPut, js, {{"Content-Type", "application/json"}}).status == 201);
   std::string expected;
   std::vector<uint64_t> offsets = {0};
   std::mt19937 rng(3);
   for (int i = 0; i < 60; ++i) {
     std::string body = "m" + std::to_string(i) + std::string(rng() % 9, '.') + ";";
-    REQUIRE(c.Do(Method::kPost, bin, body, {{"Content-Type", "application/octet-stream"}}).status == 204);
+    REQUIRE(c.Do(Method::kPost, bin, {{"Content-Type", "application/octet-stream"}}, body).status == 204);
     expected += body;
     offsets.push_back(expected.size());
-    REQUIRE(c.Do(Method::kPost, js, "[" + std::to_string(i) + ",{\"k\":" + std::to_string(i) + "}]",
-                 {{"Content-Type", "application/json"}})
+    REQUIRE(c.Do(Method::kPost, js, {{"Content-Type", "application/json"}},
+                 "[" + std::to_string(i) + ",{\"k\":" + std::to_string(i) + "}]")
                 .status == 204);
   }
   REQUIRE(WaitFor([&] { return Objects(c.segments()).size() >= 35; }));
@@ -257,23 +230,23 @@ TEST_CASE("streams rotate into segments and read back byte-exact from every offs
   c.Open();  // restart
   check_all();
   // SSE catch-up and long-poll from cold data.
-  Response sse = c.Do(Method::kGet, bin, "", {}, {{"offset", "-1"}, {"live", "sse"}});
+  Response sse = c.Do(Method::kGet, bin, {}, "", {{"offset", "-1"}, {"live", "sse"}});
   CHECK(sse.status == 200);
-  Response lp = c.Do(Method::kGet, bin, "", {}, {{"offset", "-1"}, {"live", "long-poll"}});
+  Response lp = c.Do(Method::kGet, bin, {}, "", {{"offset", "-1"}, {"live", "long-poll"}});
   CHECK(lp.status == 200);
   CHECK(lp.body == expected.substr(0, lp.body.size()));
 }
 
 TEST_CASE("closing a stream seals its whole hot part; forks read a cold source") {
   Cold c(1000);
-  REQUIRE(c.Do(Method::kPut, "src", "", {{"Content-Type", "text/plain"}}).status == 201);
-  for (int i = 0; i < 10; ++i) c.Do(Method::kPost, "src", "s" + std::to_string(i), {{"Content-Type", "text/plain"}});
+  REQUIRE(c.Do(Method::kPut, "src", {{"Content-Type", "text/plain"}}).status == 201);
+  for (int i = 0; i < 10; ++i) c.Do(Method::kPost, "src", {{"Content-Type", "text/plain"}}, "s" + std::to_string(i));
   CHECK(Objects(c.segments()).empty());  // below the threshold
-  REQUIRE(c.Do(Method::kPost, "src", "", {{"Stream-Closed", "true"}}).status / 100 == 2);
+  REQUIRE(c.Do(Method::kPost, "src", {{"Stream-Closed", "true"}}).status / 100 == 2);
   REQUIRE(WaitFor([&] { return Objects(c.segments()).size() == 1; }));
   std::string all = "s0s1s2s3s4s5s6s7s8s9";
   CHECK(c.ReadAll("src") == all);
-  REQUIRE(c.Do(Method::kPut, "fork", "",
+  REQUIRE(c.Do(Method::kPut, "fork",
                {{"Content-Type", "text/plain"}, {"Stream-Forked-From", "src"},
                 {"Stream-Fork-Offset", Offset(6)}})
               .status == 201);
@@ -282,8 +255,8 @@ TEST_CASE("closing a stream seals its whole hot part; forks read a cold source")
 
 TEST_CASE("deleting a stream removes its segments") {
   Cold c;
-  REQUIRE(c.Do(Method::kPut, "gone", "", {{"Content-Type", "text/plain"}}).status == 201);
-  for (int i = 0; i < 12; ++i) c.Do(Method::kPost, "gone", "g", {{"Content-Type", "text/plain"}});
+  REQUIRE(c.Do(Method::kPut, "gone", {{"Content-Type", "text/plain"}}).status == 201);
+  for (int i = 0; i < 12; ++i) c.Do(Method::kPost, "gone", {{"Content-Type", "text/plain"}}, "g");
   REQUIRE(WaitFor([&] { return Objects(c.segments()).size() == 4; }));
   REQUIRE(c.Do(Method::kDelete, "gone").status == 204);
   CHECK(WaitFor([&] { return Objects(c.segments()).empty(); }));
@@ -292,14 +265,14 @@ TEST_CASE("deleting a stream removes its segments") {
 TEST_CASE("a store that fails holds rotation back, never appends; a bad object is a 503") {
   Cold c;
   // Make the store fail: its directory becomes a file.
-  REQUIRE(c.Do(Method::kPut, "s", "", {{"Content-Type", "text/plain"}}).status == 201);
+  REQUIRE(c.Do(Method::kPut, "s", {{"Content-Type", "text/plain"}}).status == 201);
   dstest::TempDir moved;
   REQUIRE(std::rename(c.segments().c_str(), (moved.path() + "/segments").c_str()) == 0);
   { std::ofstream(c.segments()) << "not a directory"; }
   std::string expected;
   for (int i = 0; i < 9; ++i) {
     std::string m = "x" + std::to_string(i);
-    REQUIRE(c.Do(Method::kPost, "s", m, {{"Content-Type", "text/plain"}}).status == 204);
+    REQUIRE(c.Do(Method::kPost, "s", {{"Content-Type", "text/plain"}}, m).status == 204);
     expected += m;
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -314,7 +287,7 @@ TEST_CASE("a store that fails holds rotation back, never appends; a bad object i
   c.Open();
   std::string first = c.segments() + "/" + Objects(c.segments()).front();
   REQUIRE(truncate(first.c_str(), 30) == 0);
-  Response r = c.Do(Method::kGet, "s", "", {}, {{"offset", "-1"}});
+  Response r = c.Read("s");
   CHECK(r.status == 503);
   CHECK(r.headers.Get("Retry-After") != nullptr);
   CHECK(r.body.find("\"code\":\"UNAVAILABLE\"") != std::string::npos);
@@ -323,51 +296,28 @@ TEST_CASE("a store that fails holds rotation back, never appends; a bad object i
 }
 
 TEST_CASE("large segments are read by index ranges, byte-exact from any offset") {
-  dstest::TempDir dir;
   Options o;
-  o.data_dir = dir.path();
-  o.sync = SyncMode::kOff;
   o.segment_max_messages = 1000000;
   o.segment_max_bytes = 3 * 1024 * 1024;  // about 3000 messages of 1000 B: ~48 index entries
   o.max_read_bytes = 200 * 1024;
-  auto opened = StreamEngine::Open(o);
-  REQUIRE(opened.ok());
-  auto engine = std::move(opened).value();
-  auto Do = [&](Method m, std::string body, std::vector<std::pair<std::string, std::string>> q) {
-    Request req;
-    req.method = m;
-    req.path = "big";
-    req.headers.Add("Content-Type", "application/octet-stream");
-    req.body = std::move(body);
-    req.query = std::move(q);
-    return engine->HandleSync(std::move(req));
-  };
-  REQUIRE(Do(Method::kPut, "", {}).status == 201);
+  dstest::EngineFixture f(o);
+  const std::vector<std::pair<std::string, std::string>> binary = {
+      {"Content-Type", "application/octet-stream"}};
+  REQUIRE(f.Do(Method::kPut, "big", binary).status == 201);
   std::string expected;
   std::mt19937 rng(5);
   for (int i = 0; i < 4000; ++i) {
     std::string m(1000, static_cast<char>('a' + i % 26));
     m.replace(0, std::to_string(i).size(), std::to_string(i));
-    REQUIRE(Do(Method::kPost, m, {}).status == 204);
+    REQUIRE(f.Do(Method::kPost, "big", binary, m).status == 204);
     expected += m;
   }
-  REQUIRE(WaitFor([&] { return Objects(dir.path() + "/segments").size() == 1; }));
-  auto read_from = [&](uint64_t pos) {
-    std::string out;
-    std::string off = Offset(pos);
-    for (;;) {
-      Response r = Do(Method::kGet, "", {{"offset", off}});
-      if (r.status != 200) return "status " + std::to_string(r.status);
-      out += r.body;
-      off = *r.headers.Get("Stream-Next-Offset");
-      if (r.headers.Get("Stream-Up-To-Date")) return out;
-    }
-  };
-  CHECK(read_from(0) == expected);
+  REQUIRE(WaitFor([&] { return Objects(f.dir.path() + "/segments").size() == 1; }));
+  CHECK(f.ReadAll("big") == expected);
   for (int k = 0; k < 40; ++k) {
     uint64_t pos = rng() % expected.size();
     if (k % 2) pos -= pos % 1000;  // message boundaries and positions inside messages
-    std::string got = read_from(pos);
+    std::string got = f.ReadAll("big", Offset(pos));
     REQUIRE(got.size() == expected.size() - pos);
     CHECK(got == expected.substr(pos));
   }

@@ -10,56 +10,15 @@
 
 #include "durablestreams/durablestreams.h"
 #include "engine/sse_session.h"
+#include "support/engine_fixture.h"
 #include "support/temp_dir.h"
 
 using namespace durablestreams;
 
 namespace {
 
-constexpr int64_t kStart = 1800000000000;  // 2027-01-15
-
-struct Fixture {
-  dstest::TempDir dir;
-  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(kStart);
-  std::unique_ptr<StreamEngine> engine;
-
-  explicit Fixture(Options o = Options()) { Open(std::move(o)); }
-
-  void Open(Options o = Options()) {
-    engine.reset();
-    o.data_dir = dir.path();
-    o.clock = clock;
-    o.sync = SyncMode::kOff;
-    auto r = StreamEngine::Open(o);
-    REQUIRE(r.ok());
-    engine = std::move(r).value();
-  }
-
-  Response Do(Method m, std::string path, std::vector<std::pair<std::string, std::string>> headers = {},
-              std::string body = "", std::vector<std::pair<std::string, std::string>> query = {}) {
-    Request req;
-    req.method = m;
-    req.path = std::move(path);
-    for (auto& [k, v] : headers) req.headers.Add(k, v);
-    req.body = std::move(body);
-    req.query = std::move(query);
-    return engine->HandleSync(std::move(req));
-  }
-  // Starts a long-poll at the tail of `path`; the future holds its answer.
-  std::future<Response> LongPollAtTail(const std::string& path) {
-    auto promise = std::make_shared<std::promise<Response>>();
-    Request req;
-    req.method = Method::kGet;
-    req.path = path;
-    req.query = {{"offset", "now"}, {"live", "long-poll"}};
-    engine->Handle(std::move(req), [promise](Response r) { promise->set_value(std::move(r)); });
-    return promise->get_future();
-  }
-
-  Response Read(const std::string& path, const std::string& offset = "-1") {
-    return Do(Method::kGet, path, {}, "", {{"offset", offset}});
-  }
-};
+constexpr int64_t kStart = dstest::EngineFixture::kStart;
+using Fixture = dstest::EngineFixture;
 
 std::string H(const Response& r, const char* name) {
   const std::string* v = r.headers.Get(name);
