@@ -80,11 +80,18 @@ struct StoredMessage {
   bool last_in_append = true;
 };
 
+// One append: a single message, or (JSON batches) several messages stored
+// together. `sizes` empty: `data` is one message. Otherwise `data` is the
+// messages back to back and `sizes` their lengths, in order, none zero,
+// summing to data.size(); the last one ends the append.
 struct AppendRecord {
   int64_t stream_id = 0;
-  uint64_t start = 0;  // == the stream's tail before this message
+  uint64_t start = 0;  // == the stream's tail before this append
   std::string data;    // not empty
-  bool last_in_append = true;
+  std::vector<uint32_t> sizes;
+  bool last_in_append = true;  // for the (last) message
+
+  size_t message_count() const { return sizes.empty() ? 1 : sizes.size(); }
 };
 
 // Everything one group commit changes. Applied in this order: deletions,

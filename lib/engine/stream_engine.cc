@@ -1172,23 +1172,39 @@ class EngineImpl final : public StreamEngine {
   void AppendMessages(BatchCtx& ctx, Overlay& ov, std::vector<std::string>& messages) {
     size_t last = messages.size();
     while (last > 0 && messages[last - 1].empty()) --last;
+    // One record (one row) for the whole append, however many messages.
+    AppendRecord a;
+    a.stream_id = ov.rec.id;
+    a.start = ov.rec.tail;
+    size_t count = 0, total = 0;
+    for (const std::string& m : messages) {
+      count += m.empty() ? 0 : 1;
+      total += m.size();
+    }
+    if (count == 1) {
+      for (const std::string& m : messages) {
+        if (!m.empty()) a.data = m;
+      }
+    } else {
+      a.data.reserve(total);
+      a.sizes.reserve(count);
+    }
     for (size_t i = 0; i < messages.size(); ++i) {
       std::string& m = messages[i];
       if (m.empty()) continue;
+      if (count > 1) {
+        a.data.append(m);
+        a.sizes.push_back(static_cast<uint32_t>(m.size()));
+      }
       StoredMessage sm;
       sm.start = ov.rec.tail;
       sm.end = ov.rec.tail + m.size();
       ov.rec.tail = sm.end;
-      AppendRecord a;
-      a.stream_id = ov.rec.id;
-      a.start = sm.start;
-      a.data = m;
-      a.last_in_append = i + 1 == last;
-      sm.last_in_append = a.last_in_append;
-      ctx.appends.push_back(std::move(a));
+      sm.last_in_append = i + 1 == last;
       sm.data = std::move(m);
       ov.appended.push_back(std::move(sm));
     }
+    if (count > 0) ctx.appends.push_back(std::move(a));
     ov.dirty = true;
   }
 

@@ -47,7 +47,7 @@ namespace durablestreams {
 namespace {
 
 // Do not change existing values: they are stored in PRAGMA user_version.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 const char* const kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS streams (
@@ -106,6 +106,13 @@ CREATE TABLE IF NOT EXISTS segments (
 CREATE TABLE IF NOT EXISTS segment_cleanup (
   prefix TEXT PRIMARY KEY
 ) WITHOUT ROWID;
+)sql";
+
+// Version 4: one row per append. A row with `sizes` holds several messages
+// (a JSON batch) back to back in `data`; `sizes` is their lengths, 4 bytes
+// each, little-endian. NULL: the row is one message.
+const char* const kMigrateV4 = R"sql(
+ALTER TABLE messages ADD COLUMN sizes BLOB;
 )sql";
 
 // Test hook (docs/reliability.md): DS_FAULT_ROTATION=put:N or commit:N makes
@@ -242,7 +249,7 @@ class SqliteStorage final : public Storage {
       if (rc != SQLITE_OK) return SqliteError(conn->db, rc, "open reader");
       sqlite3_busy_timeout(conn->db, 5000);
       s = conn->read.Prepare(conn->db,
-                             "SELECT end_pos, data, last_in_append FROM messages WHERE stream_id=?1 AND "
+                             "SELECT end_pos, data, last_in_append, sizes FROM messages WHERE stream_id=?1 AND "
                              "end_pos>?2 ORDER BY end_pos");
       if (s.ok()) {
         s = conn->segments.Prepare(conn->db,
@@ -420,7 +427,7 @@ class SqliteStorage final : public Storage {
       if (!st.ok()) return st;
       *v = 1;
     }
-    const char* const steps[] = {kMigrateV2, kMigrateV3};  // to versions 2, 3, ...
+    const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4};  // to versions 2, 3, ...
     for (int to = *v + 1; to <= kSchemaVersion; ++to) {
       Status st = MigrationStep(steps[to - 2], to);
       if (!st.ok()) return st;
@@ -461,8 +468,8 @@ class SqliteStorage final : public Storage {
         "updated_at_ms) VALUES (?1,?2,?3,?4,?5)",
         &s);
     insert_message_ =
-        Prepare("INSERT INTO messages (stream_id, end_pos, data, last_in_append) "
-                "VALUES (?1,?2,?3,?4)", &s);
+        Prepare("INSERT INTO messages (stream_id, end_pos, data, last_in_append, sizes) "
+                "VALUES (?1,?2,?3,?4,?5)", &s);
     touch_ = Prepare("UPDATE streams SET last_access_ms=?2 WHERE id=?1", &s);
     stream_path_ = Prepare("SELECT path FROM streams WHERE id=?1", &s);
     del_segments_ = Prepare("DELETE FROM segments WHERE stream_id=?1", &s);
@@ -479,6 +486,7 @@ class SqliteStorage final : public Storage {
 
   Status ApplyInTransaction(const WriteBatch& b) {
     Status s;
+    std::string sizes;
     for (int64_t id : b.delete_streams) {
       // Queue the removal of its segments (and of any object a rotation
       // wrote but never recorded) before the row with its path goes.
@@ -553,6 +561,13 @@ class SqliteStorage final : public Storage {
       sqlite3_bind_int64(q, 2, static_cast<int64_t>(a.start + a.data.size()));
       sqlite3_bind_blob(q, 3, a.data.data(), static_cast<int>(a.data.size()), SQLITE_STATIC);
       sqlite3_bind_int(q, 4, a.last_in_append ? 1 : 0);
+      if (!a.sizes.empty()) {
+        sizes.clear();
+        for (uint32_t n : a.sizes) {
+          for (int k = 0; k < 4; ++k) sizes.push_back(static_cast<char>((n >> (8 * k)) & 0xff));
+        }
+        sqlite3_bind_blob(q, 5, sizes.data(), static_cast<int>(sizes.size()), SQLITE_STATIC);
+      }
       s = insert_message_->Exec("append");
       if (!s.ok()) return s;
     }
@@ -579,29 +594,60 @@ class SqliteStorage final : public Storage {
     int rc = SQLITE_DONE;
     Status status;
     const size_t base = out->size();
-    while (*bytes < max_bytes && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    bool stop = false;
+    while (!stop && *bytes < max_bytes && (rc = sqlite3_step(q)) == SQLITE_ROW) {
       uint64_t end = static_cast<uint64_t>(sqlite3_column_int64(q, 0));
-      const void* data = sqlite3_column_blob(q, 1);
+      const char* data = static_cast<const char*>(sqlite3_column_blob(q, 1));
       size_t len = static_cast<size_t>(sqlite3_column_bytes(q, 1));
+      bool last_in_append = sqlite3_column_int(q, 2) != 0;
+      const unsigned char* sizes = static_cast<const unsigned char*>(sqlite3_column_blob(q, 3));
+      size_t nsizes = static_cast<size_t>(sqlite3_column_bytes(q, 3)) / 4;
       if (len > end) {
         status = Status::Corruption("message longer than its end position");
         break;
       }
-      uint64_t start = end - len;
-      if (start >= to || (stop_at_gap && out->size() == base && start > from)) break;
-      if (out->size() > base && out->back().end != start) {
-        status = Status::Corruption("hot rows are not contiguous");
-        break;
+      if (!sizes) nsizes = 1;
+      // The row's messages, in order; one unless it is a batch.
+      uint64_t pos = end - len;
+      size_t offset = 0;
+      for (size_t i = 0; i < nsizes; ++i) {
+        size_t n = len;
+        if (sizes) {
+          n = static_cast<size_t>(sizes[4 * i]) | static_cast<size_t>(sizes[4 * i + 1]) << 8 |
+              static_cast<size_t>(sizes[4 * i + 2]) << 16 | static_cast<size_t>(sizes[4 * i + 3]) << 24;
+          if (n == 0 || n > len - offset || (i + 1 == nsizes && offset + n != len)) {
+            status = Status::Corruption("a batch row's sizes do not add up to its data");
+            stop = true;
+            break;
+          }
+        }
+        uint64_t start = pos;
+        pos += n;
+        offset += n;
+        if (pos <= from) continue;  // ends at or before `from`
+        if (start >= to || (stop_at_gap && out->size() == base && start > from)) {
+          stop = true;
+          break;
+        }
+        if (out->size() > base && out->back().end != start) {
+          status = Status::Corruption("hot rows are not contiguous");
+          stop = true;
+          break;
+        }
+        StoredMessage m;
+        m.start = start;
+        m.end = pos;
+        m.data.assign(data + offset - n, n);
+        m.last_in_append = i + 1 == nsizes ? last_in_append : false;
+        *bytes += n;
+        out->push_back(std::move(m));
+        if (*bytes >= max_bytes) {
+          stop = true;
+          break;
+        }
       }
-      StoredMessage m;
-      m.start = start;
-      m.end = end;
-      m.data.assign(static_cast<const char*>(data), len);
-      m.last_in_append = sqlite3_column_int(q, 2) != 0;
-      *bytes += len;
-      out->push_back(std::move(m));
     }
-    if (status.ok() && *bytes < max_bytes && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    if (status.ok() && !stop && *bytes < max_bytes && rc != SQLITE_ROW && rc != SQLITE_DONE) {
       status = SqliteError(conn->db, rc, "read messages");
     }
     conn->read.Reset();
@@ -672,7 +718,8 @@ class SqliteStorage final : public Storage {
     };
     const Query queries[] = {
         {"SELECT id, path, closed FROM streams", 0},
-        {"SELECT stream_id, count(*), sum(length(data)), min(end_pos - length(data)) "
+        {"SELECT stream_id, sum(CASE WHEN sizes IS NULL THEN 1 ELSE length(sizes) / 4 END), "
+         "sum(length(data)), min(end_pos - length(data)) "
          "FROM messages GROUP BY stream_id", 1},
         {"SELECT stream_id, max(end_pos) FROM segments GROUP BY stream_id", 2},
     };
@@ -696,8 +743,11 @@ class SqliteStorage final : public Storage {
           it->second.messages = static_cast<uint64_t>(sqlite3_column_int64(q, 1));
           it->second.bytes = static_cast<uint64_t>(sqlite3_column_int64(q, 2));
           it->second.cold_end = static_cast<uint64_t>(sqlite3_column_int64(q, 3));
-        } else if (it->second.messages == 0) {
-          it->second.cold_end = static_cast<uint64_t>(sqlite3_column_int64(q, 1));
+        } else {
+          // A segment may end inside a batch row (a rotation capped by
+          // size): the hot part begins where the segments end.
+          uint64_t end = static_cast<uint64_t>(sqlite3_column_int64(q, 1));
+          if (it->second.messages == 0 || end > it->second.cold_end) it->second.cold_end = end;
         }
       }
       if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load the cold tier state");
@@ -729,7 +779,7 @@ class SqliteStorage final : public Storage {
         if (it == hot_.end()) continue;
         HotState& h = it->second;
         if (h.messages == 0) h.cold_end = a.start;
-        h.messages++;
+        h.messages += a.message_count();
         h.bytes += a.data.size();
         wake = wake || NeedsRotation(h);
       }
@@ -800,7 +850,13 @@ class SqliteStorage final : public Storage {
                        /*stop_at_gap=*/false);
     ReleaseReader(conn);
     if (!s.ok()) return s;
-    if (msgs.size() > max_messages_) msgs.resize(max_messages_);
+    if (msgs.size() > max_messages_) {
+      // End at the end of an append where the rows allow, so that a batch
+      // row goes whole into one segment.
+      size_t keep = max_messages_;
+      while (keep < msgs.size() && !msgs[keep - 1].last_in_append) ++keep;
+      msgs.resize(keep);
+    }
     if (msgs.empty() || msgs.front().start != h.cold_end) {
       // Deleted meanwhile, or our count is off: recount from the database.
       std::lock_guard<std::mutex> lock(tier_mu_);

@@ -322,3 +322,71 @@ TEST_CASE("large segments are read by index ranges, byte-exact from any offset")
     CHECK(got == expected.substr(pos));
   }
 }
+
+TEST_CASE("a JSON batch is one row and reads from every value's offset, hot, cold and cut") {
+  // Batches of 7 values; rotation by bytes (a segment cut inside a batch row)
+  // and by messages (rounded up to the end of the batch).
+  size_t max_bytes = GENERATE(size_t{40}, size_t{1} << 20);
+  Options o;
+  o.segment_max_messages = max_bytes == 40 ? 1000 : 10;
+  o.segment_max_bytes = max_bytes;
+  o.max_read_bytes = 50;
+  dstest::EngineFixture f(o);
+  const std::vector<std::pair<std::string, std::string>> json = {{"Content-Type", "application/json"}};
+  REQUIRE(f.Do(Method::kPut, "js", json).status == 201);
+  std::vector<std::string> values;
+  std::vector<uint64_t> starts;
+  uint64_t pos = 0;
+  for (int b = 0; b < 30; ++b) {
+    std::string body = "[";
+    for (int i = 0; i < 7; ++i) {
+      std::string v = (b + i) % 2 ? std::to_string(b * 7 + i) : "\"v" + std::to_string(b * 7 + i) + "\"";
+      body += (i ? ", " : "") + v;
+      values.push_back(v);
+      starts.push_back(pos);
+      pos += v.size();
+    }
+    REQUIRE(f.Do(Method::kPost, "js", json, body + "]").status == 204);
+  }
+  auto flat = [](std::string s) {  // "[a,b][c]" -> "a,b,c"
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '[' || s[i] == ']') {
+        if (s[i] == '[' && !out.empty() && i > 0 && s[i - 1] == ']' && i + 1 < s.size() && s[i + 1] != ']') out += ',';
+        continue;
+      }
+      out += s[i];
+    }
+    return out;
+  };
+  auto from = [&](size_t k) {
+    std::string out;
+    for (size_t i = k; i < values.size(); ++i) out += (i > k ? "," : "") + values[i];
+    return out;
+  };
+  auto check_all = [&] {
+    for (size_t k = 0; k < values.size(); ++k) {
+      INFO("value " << k);
+      REQUIRE(flat(f.ReadAll("js", Offset(starts[k]))) == from(k));
+    }
+  };
+  check_all();  // hot (or partly rotated already)
+  // 210 values of 1 to 5 bytes: about 16 segments of 40 bytes, or 15 of 14 values.
+  REQUIRE(WaitFor([&] { return Objects(f.dir.path() + "/segments").size() >= 14; }));
+  size_t segments = Objects(f.dir.path() + "/segments").size();
+  check_all();
+  f.Open();  // restart: the hot part begins where the segments end, maybe inside a row
+  check_all();
+  for (int b = 0; b < 10; ++b) {
+    REQUIRE(f.Do(Method::kPost, "js", json, "[11,22,33]").status == 204);
+    for (const char* v : {"11", "22", "33"}) {
+      values.push_back(v);
+      starts.push_back(pos);
+      pos += 2;
+    }
+  }
+  if (max_bytes == 40) {
+    REQUIRE(WaitFor([&] { return Objects(f.dir.path() + "/segments").size() > segments; }));
+  }
+  check_all();
+}
