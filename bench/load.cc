@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -123,6 +124,98 @@ void SendAll(int fd, const std::string& s) {
     }
   }
 }
+
+// One GET on a blocking keep-alive connection, with a large receive buffer,
+// so that reading is never what limits a catch-up. Handles Content-Length and
+// chunked bodies. Returns the status (0: the connection failed); the body is
+// counted into *body_bytes, and kept in *body when that is not null.
+struct RawResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  size_t body_bytes = 0;
+};
+
+class RawConn {
+ public:
+  explicit RawConn(const Url& u) : u_(u) {}
+  ~RawConn() {
+    if (fd_ >= 0) close(fd_);
+  }
+  RawResponse Get(const std::string& target) {
+    RawResponse r;
+    if (fd_ < 0) {
+      fd_ = Dial(u_);
+      if (fd_ < 0) return r;
+      fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+    }
+    std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    SendAll(fd_, req);
+    size_t eoh;
+    while ((eoh = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return r;
+    }
+    std::string head = buf_.substr(0, eoh);
+    buf_.erase(0, eoh + 4);
+    r.status = std::atoi(head.c_str() + 9);
+    size_t line = head.find("\r\n");
+    while (line != std::string::npos) {
+      size_t next = head.find("\r\n", line + 2);
+      std::string h = head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
+      size_t colon = h.find(':');
+      if (colon != std::string::npos) {
+        std::string name = h.substr(0, colon);
+        for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        size_t v = colon + 1;
+        while (v < h.size() && h[v] == ' ') ++v;
+        r.headers[name] = h.substr(v);
+      }
+      line = next;
+    }
+    if (r.headers.count("content-length")) {
+      size_t want = std::strtoull(r.headers["content-length"].c_str(), nullptr, 10);
+      if (!Skip(want)) r.status = 0;
+      r.body_bytes = want;
+    } else if (r.headers["transfer-encoding"] == "chunked") {
+      for (;;) {
+        size_t crlf;
+        while ((crlf = buf_.find("\r\n")) == std::string::npos) {
+          if (!Fill()) return RawResponse();
+        }
+        size_t n = std::strtoull(buf_.c_str(), nullptr, 16);
+        buf_.erase(0, crlf + 2);
+        if (!Skip(n + 2)) return RawResponse();
+        if (n == 0) break;
+        r.body_bytes += n;
+      }
+    }
+    return r;
+  }
+
+ private:
+  bool Fill() {
+    char tmp[65536];
+    ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0) return false;
+    buf_.append(tmp, static_cast<size_t>(n));
+    return true;
+  }
+  // Consumes n bytes of body: what is buffered, then straight from the socket.
+  bool Skip(size_t n) {
+    size_t take = std::min(n, buf_.size());
+    buf_.erase(0, take);
+    n -= take;
+    while (n > 0) {
+      ssize_t got = recv(fd_, scratch_.data(), std::min(n, scratch_.size()), 0);
+      if (got <= 0) return false;
+      n -= static_cast<size_t>(got);
+    }
+    return true;
+  }
+  Url u_;
+  int fd_ = -1;
+  std::string buf_;
+  std::vector<char> scratch_ = std::vector<char>(1 << 20);
+};
 
 int Append(const Url& u, const Clock::time_point& start, std::vector<double>* lats,
            long* errors, int conns, int streams, size_t body_bytes, double seconds,
@@ -241,16 +334,17 @@ int main(int argc, char** argv) {
     double settle = arg(4, 0);
     if (settle > 0) std::this_thread::sleep_for(std::chrono::duration<double>(settle));
     double best = 0, first = 0;
+    RawConn reader(u);
     for (int round = 0; round < 3; ++round) {
       auto r0 = Clock::now();
       size_t got = 0;
       std::string offset = "-1";
       for (;;) {
-        auto r = c->Get((u.prefix + "/" + path + "?offset=" + offset).c_str());
-        if (!r || r->status != 200) break;
-        got += r->body.size();
-        if (r->get_header_value("Stream-Up-To-Date") == "true") break;
-        offset = r->get_header_value("Stream-Next-Offset");
+        RawResponse r = reader.Get(u.prefix + "/" + path + "?offset=" + offset);
+        if (r.status != 200) break;
+        got += r.body_bytes;
+        if (r.headers["stream-up-to-date"] == "true") break;
+        offset = r.headers["stream-next-offset"];
       }
       double s = std::chrono::duration<double>(Clock::now() - r0).count();
       if (got >= total) best = std::max(best, got / s / 1e6);
@@ -344,15 +438,28 @@ int main(int argc, char** argv) {
     long bad = 0;
     std::vector<double> lat;
     lat.reserve(static_cast<size_t>(readers * rate * seconds));
+    // epoll: each wake-up costs the readers that have data, not all of them.
+    int ep = epoll_create1(0);
+    for (size_t i = 0; i < fds.size(); ++i) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = i;
+      epoll_ctl(ep, EPOLL_CTL_ADD, fds[i].fd, &ev);
+    }
+    std::vector<epoll_event> ready(1024);
+    std::vector<char> buf(1 << 16);
     auto deadline = [&] { return !writing && Ms(Clock::now() - epoch) > (seconds + 3) * 1000; };
     while (!deadline()) {
-      poll(fds.data(), fds.size(), 50);
-      for (size_t i = 0; i < fds.size(); ++i) {
-        if (!(fds[i].revents & POLLIN)) continue;
-        char buf[16384];
+      int n_ready = epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 50);
+      for (int e = 0; e < n_ready; ++e) {
+        size_t i = ready[e].data.u64;
         ssize_t n;
-        while ((n = recv(fds[i].fd, buf, sizeof buf, 0)) > 0) pending[i].append(buf, static_cast<size_t>(n));
+        while ((n = recv(fds[i].fd, buf.data(), buf.size(), 0)) > 0) {
+          pending[i].append(buf.data(), static_cast<size_t>(n));
+        }
+        if (n == 0) epoll_ctl(ep, EPOLL_CTL_DEL, fds[i].fd, nullptr);  // closed
         // Whole lines only; a data line may batch several messages "m1@t;m2@t;".
+        double now_us = std::chrono::duration<double, std::micro>(Clock::now() - epoch).count();
         size_t line_start = 0, eol;
         while ((eol = pending[i].find('\n', line_start)) != std::string::npos) {
           if (pending[i].compare(line_start, 6, "data:m") == 0) {
@@ -364,8 +471,6 @@ int main(int argc, char** argv) {
               long us = std::atol(pending[i].c_str() + at + 1);
               if (seq != expect[i]) ++bad;
               expect[i] = seq + 1;
-              double now_us =
-                  std::chrono::duration<double, std::micro>(Clock::now() - epoch).count();
               lat.push_back((now_us - us) / 1000.0);
               p = semi + 1;
             }
@@ -376,6 +481,7 @@ int main(int argc, char** argv) {
         if (pending[i].size() > 1 << 20) pending[i].erase(0, pending[i].size() - 4096);
       }
     }
+    close(ep);
     writer.join();
     long complete = 0;
     for (size_t i = 0; i < fds.size(); ++i) {

@@ -3,6 +3,10 @@
 # (in-memory and file-backed, npm pinned in bench/package.json), the same
 # workloads against each in one run, one table with the ratios.
 #
+# A fifth server, bench/floor.cc, does the least any server must do for these
+# workloads (no durability, no protocol checks): what it reaches is the limit
+# this machine and load generator put on every server, reported beside ours.
+#
 # Figures, never assertions. --quick (CI) uses small sizes so the harness
 # cannot rot; its figures mean little. Needs the build from scripts/deps.sh.
 set -euo pipefail
@@ -12,7 +16,7 @@ quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 build="$root/build-bench"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDS_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target durable-streams-server load sqlite_commit >/dev/null
+cmake --build "$build" -j"$(nproc)" --target durable-streams-server load sqlite_commit floor >/dev/null
 (cd "$here" && npm install --no-audit --no-fund >/dev/null 2>&1)  # the lock pins it; ci trips on optional native packages
 load="$build/bench/load"
 work=$(mktemp -d)
@@ -34,6 +38,7 @@ start_server() {  # name -> sets pid, url
                    --sync normal >"$out" 2>&1 & ;;
     node-mem) (cd "$here" && exec node node-peer.mjs) >"$out" 2>&1 & ;;
     node-file) (cd "$here" && exec node node-peer.mjs "$work/node-data") >"$out" 2>&1 & ;;
+    floor) "$build/bench/floor" >"$out" 2>&1 & ;;
   esac
   pid=$!
   for _ in $(seq 1 100); do grep -q '^listening on ' "$out" && break; sleep 0.1; done
@@ -50,8 +55,9 @@ run_workloads() {
   # Idle cost first, each on a fresh server (freed memory would hide the
   # second): RSS and threads added by IDLE idle SSE readers, and by IDLE
   # waiting long-polls.
-  local mode
-  for mode in sse long-poll; do
+  local mode modes="sse long-poll"
+  [ "$name" = floor ] && modes=""  # it keeps nothing per reader worth measuring
+  for mode in $modes; do
     start_server "$name"
     sleep 1
     local base_rss; base_rss=$(proc_stat $pid VmRSS)
@@ -75,7 +81,7 @@ run_workloads() {
   line=$(r lpfan "$url" $LP);              R[$name,lpfan]=$(get "$line" all_ms); R[$name,lpfanok]=$(get "$line" answered)
   for n in $READERS_SMALL $READERS_BIG $READERS_HUGE; do
     line=$(r ssefan "$url" $n 20 $SSE_SECS)
-    R[$name,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s, $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad"
+    R[$name,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s, $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad, load generator $(get "$line" cpu) cores"
     R[$name,sse${n}p99]=$(get "$line" p99)
   done
   R[$name,rss]="$(proc_stat $pid VmRSS) kB"
@@ -84,25 +90,31 @@ run_workloads() {
 
 "$build/bench/sqlite_commit" "$work" 3 full > "$work/commit.out"
 commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit.out")
-servers="ours ours-normal node-mem node-file"
+servers="ours ours-normal node-mem node-file floor"
 for s in $servers; do run_workloads $s; done
 
 ratio() { awk -v a="$1" -v b="$2" -v inv="${3:-0}" 'BEGIN { if (a == "" || b == "" || a+0 == 0 || b+0 == 0) { print "-"; exit } r = inv ? b/a : a/b; printf "%.2fx", r }'; }
 row() {  # label key [inverse: lower is better]
-  printf "| %-34s | %-12s | %-12s | %-12s | %-12s | %-8s | %-8s | %-8s |\n" "$1" "${R[ours,$2]:-}" \
-    "${R[ours-normal,$2]:-}" "${R[node-mem,$2]:-}" "${R[node-file,$2]:-}" \
+  printf "| %-34s | %-12s | %-12s | %-12s | %-12s | %-12s | %-8s | %-8s | %-8s | %-8s |\n" "$1" "${R[ours,$2]:-}" \
+    "${R[ours-normal,$2]:-}" "${R[node-mem,$2]:-}" "${R[node-file,$2]:-}" "${R[floor,$2]:-}" \
     "$(ratio "${R[ours,$2]:-}" "${R[node-mem,$2]:-}" "${3:-0}")" \
     "$(ratio "${R[ours,$2]:-}" "${R[node-file,$2]:-}" "${3:-0}")" \
-    "$(ratio "${R[ours-normal,$2]:-}" "${R[node-mem,$2]:-}" "${3:-0}")"
+    "$(ratio "${R[ours-normal,$2]:-}" "${R[node-mem,$2]:-}" "${3:-0}")" \
+    "$(ratio "${R[ours,$2]:-}" "${R[floor,$2]:-}" "${3:-0}")"
 }
 echo
 echo "bench: $( [ $quick = 1 ] && echo quick || echo full ) run, $(nproc) cores, load generator on the same machine"
 echo "ours = --sync full (default; fsync per commit), ours-normal = --sync normal (survives kill -9, not power loss)"
 echo "bare SQLite commit bound (WAL, synchronous=FULL, one row a commit): $commit_rate commits/s"
+# One append at a time waits for an HTTP round trip and a commit: the floor's
+# time per append (1 / its rate) plus the bare commit time bound it.
+http_bound=$(awk -v c="$commit_rate" -v f="${R[floor,append1]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 1 / (1 / c + 1 / f) }')
+echo "one append at a time over HTTP, bound by the floor's round trip (1/${R[floor,append1]:-?} s) plus one commit (1/$commit_rate s): ${http_bound:-?} /s; ours at full sync: ${R[ours,append1]:-?} /s ($(ratio "${R[ours,append1]:-}" "$http_bound"))"
+echo "floor = bench/floor.cc: no durability, no protocol work; the machine's limit for each workload"
 echo "ratios: higher is better for us (latencies are inverted)"
 echo
-printf "| %-34s | %-12s | %-12s | %-12s | %-12s | %-8s | %-8s | %-8s |\n" workload ours ours-normal node-mem node-file "full/mem" "full/file" "norm/mem"
-printf "|%s|%s|%s|%s|%s|%s|%s|%s|\n" "------------------------------------" "--------------" "--------------" "--------------" "--------------" "----------" "----------" "----------"
+printf "| %-34s | %-12s | %-12s | %-12s | %-12s | %-12s | %-8s | %-8s | %-8s | %-8s |\n" workload ours ours-normal node-mem node-file floor "full/mem" "full/file" "norm/mem" "full/floor"
+printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n" "------------------------------------" "--------------" "--------------" "--------------" "--------------" "--------------" "----------" "----------" "----------" "----------"
 row "append 32 conns x 32 streams /s" append32
 row "append 1 conn /s" append1
 row "JSON append, 100/array, msgs/s" json
@@ -144,7 +156,8 @@ set grid
 plot "$work/plot-ours.dat" with linespoints title "ours (--sync full)", \
      "$work/plot-ours-normal.dat" with linespoints title "ours (--sync normal)", \
      "$work/plot-node-mem.dat" with linespoints title "Node reference, in-memory", \
-     "$work/plot-node-file.dat" with linespoints title "Node reference, file-backed"
+     "$work/plot-node-file.dat" with linespoints title "Node reference, file-backed", \
+     "$work/plot-floor.dat" with linespoints dashtype 2 title "floor (no durability, no protocol work)"
 GP
     echo "plot: $PLOT"
   fi

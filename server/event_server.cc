@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -128,7 +129,12 @@ class Mailbox {
 class ReadPool {
  public:
   explicit ReadPool(int threads) {
-    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+    for (int i = 0; i < threads; ++i) {
+      workers_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "ds-read");
+        Work();
+      });
+    }
   }
   ~ReadPool() {
     {
@@ -228,7 +234,12 @@ class Loop {
     return Status::OK();
   }
 
-  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Start() {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "ds-loop");
+      Run();
+    });
+  }
   void Join() {
     if (thread_.joinable()) thread_.join();
   }

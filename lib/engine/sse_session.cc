@@ -54,7 +54,7 @@ void SseSession::SetNotify(std::function<void()> fn) {
   bool fire;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    notify_ = std::move(fn);
+    notify_ = fn ? std::make_shared<const std::function<void()>>(std::move(fn)) : nullptr;
     fire = notify_ && (!pending_.empty() || ended_.load());
   }
   if (fire) Notify();
@@ -74,11 +74,11 @@ void SseSession::Cancel() {
   if (hook) hook();
 }
 
-bool SseSession::Push(std::string_view bytes) {
+bool SseSession::Push(std::string_view bytes, std::string_view more) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (ended_.load()) return false;
-    if (pending_.size() + bytes.size() > kMaxQueuedBytes) {
+    if (pending_.size() + bytes.size() + more.size() > kMaxQueuedBytes) {
       // The client stopped reading: end after what it has queued (whole
       // events, each data event followed by its control event), and it
       // resumes from the last offset it saw when it reconnects.
@@ -86,6 +86,7 @@ bool SseSession::Push(std::string_view bytes) {
       on_drain_ = nullptr;
     } else {
       pending_.append(bytes);
+      pending_.append(more);
     }
   }
   if (ended_.load()) {
@@ -111,12 +112,12 @@ void SseSession::End() {
 }
 
 void SseSession::Notify() {
-  std::function<void()> fn;
+  std::shared_ptr<const std::function<void()>> fn;
   {
     std::lock_guard<std::mutex> lock(mu_);
     fn = notify_;
   }
-  if (fn) fn();
+  if (fn) (*fn)();
 }
 
 }  // namespace durablestreams::engine

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -37,7 +38,7 @@ class SseSession final : public LiveStream {
 
   // Engine side. Push returns false once the session has ended, including
   // when `bytes` would take the queue past kMaxQueuedBytes.
-  bool Push(std::string_view bytes);
+  bool Push(std::string_view bytes, std::string_view more = {});
   // Backpressure for catch-up: if bytes are still queued, keeps `fn` to run
   // (on the transport's thread, no lock held) once the transport has taken
   // them, and returns true; if the queue is already empty returns false and
@@ -55,7 +56,7 @@ class SseSession final : public LiveStream {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string pending_;            // guarded by mu_
-  std::function<void()> notify_;   // guarded by mu_
+  std::shared_ptr<const std::function<void()>> notify_;  // guarded by mu_
   std::function<void()> on_cancel_;  // guarded by mu_
   std::function<void()> on_drain_;   // guarded by mu_
   std::atomic<bool> ended_{false};

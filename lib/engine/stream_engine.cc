@@ -21,6 +21,7 @@
 //     new messages from memory: one broadcast encodes them once.
 //   - A timer thread ends long-polls at their timeout and SSE responses at
 //     their lifetime, sends SSE heartbeats, and sweeps expired streams.
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -264,7 +265,10 @@ class EngineImpl final : public StreamEngine {
     for (ProducerRecord& p : state.producers) {
       producers_[p.stream_id][p.producer_id] = {p.epoch, p.last_seq};
     }
-    writer_ = std::thread([this] { WriterLoop(); });
+    writer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "ds-commit");
+      WriterLoop();
+    });
     ScheduleSweep();
     return Status::OK();
   }
@@ -1768,9 +1772,9 @@ class EngineImpl final : public StreamEngine {
     }
     for (auto& r : readers) {
       // The shared data event and this reader's control event, in one Push.
-      std::string ev = data_event;
-      AppendControl(*r, tail, true, meta.rec.closed, &ev);
-      r->session->Push(ev);
+      std::string control;
+      AppendControl(*r, tail, true, meta.rec.closed, &control);
+      r->session->Push(data_event, control);
       r->next_pos = tail;
       if (meta.rec.closed) {
         timer_.Cancel(r->lifetime_timer);

@@ -1,8 +1,14 @@
 #include "engine/timer.h"
 
+#include <pthread.h>
+
 namespace durablestreams::engine {
 
-Timer::Timer() : thread_([this] { Run(); }) {}
+Timer::Timer()
+    : thread_([this] {
+        pthread_setname_np(pthread_self(), "ds-timer");
+        Run();
+      }) {}
 
 Timer::~Timer() { Stop(); }
 
