@@ -3,8 +3,8 @@
 //   load append   URL CONNECTIONS STREAMS BODY_BYTES SECONDS
 //   load json     URL CONNECTIONS MESSAGES_PER_POST SECONDS
 //   load rtt      URL SAMPLES          long-poll round trip and a HEAD "ping"
-//   load catchup  URL MEGABYTES [SETTLE_S]  read a stream of that size from -1
-//                                      (3 rounds; waits SETTLE_S before reading)
+//   load catchup  URL MEGABYTES [SETTLE_S [ROUNDS]]  read a stream of that size from -1
+//                                      (ROUNDS, default 3; waits SETTLE_S before reading)
 //   load lpfan    URL READERS          READERS long-polls at the tail, one append
 //   load ssefan   URL READERS RATE SECONDS   SSE readers, a writer at RATE msgs/s
 //
@@ -335,7 +335,8 @@ int main(int argc, char** argv) {
     if (settle > 0) std::this_thread::sleep_for(std::chrono::duration<double>(settle));
     double best = 0, first = 0;
     RawConn reader(u);
-    for (int round = 0; round < 3; ++round) {
+    int rounds = static_cast<int>(arg(5, 3));
+    for (int round = 0; round < rounds; ++round) {
       auto r0 = Clock::now();
       size_t got = 0;
       std::string offset = "-1";

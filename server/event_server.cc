@@ -44,6 +44,9 @@ using Clock = std::chrono::steady_clock;
 
 // Output queued beyond this stops pulling SSE bytes until the socket drains.
 constexpr size_t kLiveHighWater = 256 * 1024;
+// Response bodies at least this large are sent from their own buffer, not
+// copied behind the headers.
+constexpr size_t kSeparateBody = 64 * 1024;
 
 const char* Reason(int status) {
   switch (status) {
@@ -186,6 +189,10 @@ struct Conn : std::enable_shared_from_this<Conn> {
   std::string in;
   std::string out;
   size_t out_off = 0;
+  // A large response body, sent after `out` (sendmsg with two pieces) rather
+  // than copied into it. Anything queued after it merges it into `out` first.
+  std::string body;
+  size_t body_off = 0;
   bool want_out = false;           // EPOLLOUT registered
   bool close_after_write = false;  // Connection: close, or an error
   bool processing = false;         // inside Process(): no re-entry
@@ -347,7 +354,7 @@ class Loop {
     std::vector<std::shared_ptr<Conn>> victims;
     for (auto& [fd, c] : conns_) {
       bool waiting_for_client = c->state == Conn::State::kHead || c->state == Conn::State::kBody;
-      bool idle = waiting_for_client && c->out_off >= c->out.size() &&
+      bool idle = waiting_for_client && c->out_off >= c->out.size() && c->body.empty() &&
                   (draining_ || now - c->last_active > options_->idle_timeout);
       bool lingered = c->state == Conn::State::kLinger &&
                       (draining_ || now - c->last_active > std::chrono::seconds(5));
@@ -445,7 +452,7 @@ class Loop {
   void Continue(Conn& c) {
     if (c.head.expect_continue && !c.continue_sent) {
       c.continue_sent = true;
-      c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+      Out(c) += "HTTP/1.1 100 Continue\r\n\r\n";
       Flush(c);
     }
   }
@@ -525,7 +532,7 @@ class Loop {
       r.live->Cancel();
       r.live.reset();
     }
-    std::string& o = c.out;
+    std::string& o = Out(c);
     o += "HTTP/1.1 ";
     o += std::to_string(r.status);
     o += ' ';
@@ -572,16 +579,24 @@ class Loop {
       if (c.state == Conn::State::kLive) PumpLive(c);
       return;
     }
-    if (!c.head_only && r.status != 204 && r.status != 304) o += r.body;
+    if (!c.head_only && r.status != 204 && r.status != 304) {
+      if (r.body.size() >= kSeparateBody) {
+        c.body = std::move(r.body);
+        c.body_off = 0;
+      } else {
+        o += r.body;
+      }
+    }
     Finished(c);
   }
 
   void AppendChunk(Conn& c, std::string_view data) {
     char size[20];
     int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-    c.out.append(size, static_cast<size_t>(n));
-    c.out.append(data);
-    c.out += "\r\n";
+    std::string& o = Out(c);
+    o.append(size, static_cast<size_t>(n));
+    o.append(data);
+    o += "\r\n";
   }
 
   void PumpLive(Conn& c) {
@@ -590,7 +605,7 @@ class Loop {
       bool more = c.live->Take(&buf);
       if (!buf.empty()) AppendChunk(c, buf);
       if (!more) {
-        c.out += "0\r\n\r\n";
+        Out(c) += "0\r\n\r\n";
         c.live->SetNotify(nullptr);
         c.live.reset();
         Finished(c);
@@ -612,10 +627,19 @@ class Loop {
 
   void Flush(Conn& c) {
     if (c.state == Conn::State::kClosed) return;
-    while (c.out_off < c.out.size()) {
-      ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+    while (c.out_off < c.out.size() || c.body_off < c.body.size()) {
+      iovec iov[2];
+      size_t parts = 0;
+      if (c.out_off < c.out.size()) iov[parts++] = {c.out.data() + c.out_off, c.out.size() - c.out_off};
+      if (c.body_off < c.body.size()) iov[parts++] = {c.body.data() + c.body_off, c.body.size() - c.body_off};
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = parts;
+      ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
       if (n > 0) {
-        c.out_off += static_cast<size_t>(n);
+        size_t head = std::min(static_cast<size_t>(n), c.out.size() - c.out_off);
+        c.out_off += head;
+        c.body_off += static_cast<size_t>(n) - head;
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -631,6 +655,8 @@ class Loop {
       return;
     }
     // Idle connections should cost little: give back a large buffer.
+    std::string().swap(c.body);
+    c.body_off = 0;
     if (c.out.capacity() > 16384) {
       std::string().swap(c.out);
     } else {
@@ -644,6 +670,17 @@ class Loop {
       c.last_active = Clock::now();
       ::shutdown(c.fd, SHUT_WR);
     }
+  }
+
+  // The output buffer, with a pending separate body merged in first so that
+  // what is appended goes out after it.
+  static std::string& Out(Conn& c) {
+    if (!c.body.empty()) {
+      c.out.append(c.body, c.body_off, std::string::npos);
+      std::string().swap(c.body);
+      c.body_off = 0;
+    }
+    return c.out;
   }
 
   void SetWantOut(Conn& c, bool on) {
