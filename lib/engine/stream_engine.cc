@@ -203,7 +203,7 @@ struct Op {
   std::optional<int64_t> expires_at_ms;
   // kCreate and kAppend
   std::string media_type;              // of the request's Content-Type
-  std::vector<std::string> messages;   // the body, split (JSON) or whole
+  protocol::MessageList messages;      // the body, split (JSON) or whole
   bool has_body = false;
   bool close = false;
   // kAppend
@@ -226,7 +226,7 @@ struct Overlay {
   bool closed_now = false;
   bool soft_deleted_now = false;
   uint64_t published_tail = 0;  // tail before this batch
-  std::vector<StoredMessage> appended;  // this batch's messages, in order
+  std::vector<protocol::MessageList> appended;  // this batch's appends, in order
 };
 
 struct BatchCtx {
@@ -1003,7 +1003,7 @@ class EngineImpl final : public StreamEngine {
       op->has_body = true;
       if (op->fork_from && !op->content_type_given) {
         // The type comes from the source: split on the commit thread.
-        op->messages.push_back(std::move(req.body));
+        op->messages = protocol::MessageList::One(std::move(req.body));
       } else if (protocol::IsJsonMediaType(op->media_type)) {
         protocol::JsonBatch batch = protocol::SplitJsonBatch(req.body);
         if (batch.error == protocol::JsonBatchError::kInvalidJson) {
@@ -1011,7 +1011,7 @@ class EngineImpl final : public StreamEngine {
         }
         op->messages = std::move(batch.messages);  // [] creates an empty stream
       } else {
-        op->messages.push_back(std::move(req.body));
+        op->messages = protocol::MessageList::One(std::move(req.body));
       }
     }
     op->done = std::move(done);
@@ -1070,7 +1070,7 @@ class EngineImpl final : public StreamEngine {
         op->json_error_message = std::move(batch.message);
         op->messages = std::move(batch.messages);
       } else {
-        op->messages.push_back(std::move(req.body));
+        op->messages = protocol::MessageList::One(std::move(req.body));
       }
     }
     op->done = std::move(done);
@@ -1173,42 +1173,18 @@ class EngineImpl final : public StreamEngine {
     }
   }
 
-  void AppendMessages(BatchCtx& ctx, Overlay& ov, std::vector<std::string>& messages) {
-    size_t last = messages.size();
-    while (last > 0 && messages[last - 1].empty()) --last;
-    // One record (one row) for the whole append, however many messages.
-    AppendRecord a;
-    a.stream_id = ov.rec.id;
-    a.start = ov.rec.tail;
-    size_t count = 0, total = 0;
-    for (const std::string& m : messages) {
-      count += m.empty() ? 0 : 1;
-      total += m.size();
+  void AppendMessages(BatchCtx& ctx, Overlay& ov, protocol::MessageList& messages) {
+    if (!messages.empty()) {
+      // One record (one row) for the whole append, however many messages.
+      AppendRecord a;
+      a.stream_id = ov.rec.id;
+      a.start = ov.rec.tail;
+      a.data = messages.data;
+      if (messages.size() > 1) a.sizes = messages.sizes;
+      ov.rec.tail += messages.data.size();
+      ctx.appends.push_back(std::move(a));
+      ov.appended.push_back(std::move(messages));
     }
-    if (count == 1) {
-      for (const std::string& m : messages) {
-        if (!m.empty()) a.data = m;
-      }
-    } else {
-      a.data.reserve(total);
-      a.sizes.reserve(count);
-    }
-    for (size_t i = 0; i < messages.size(); ++i) {
-      std::string& m = messages[i];
-      if (m.empty()) continue;
-      if (count > 1) {
-        a.data.append(m);
-        a.sizes.push_back(static_cast<uint32_t>(m.size()));
-      }
-      StoredMessage sm;
-      sm.start = ov.rec.tail;
-      sm.end = ov.rec.tail + m.size();
-      ov.rec.tail = sm.end;
-      sm.last_in_append = i + 1 == last;
-      sm.data = std::move(m);
-      ov.appended.push_back(std::move(sm));
-    }
-    if (count > 0) ctx.appends.push_back(std::move(a));
     ov.dirty = true;
   }
 
@@ -1348,7 +1324,7 @@ class EngineImpl final : public StreamEngine {
     if (op.fork_from && !op.content_type_given && !op.messages.empty() &&
         protocol::IsJsonMediaType(media)) {
       // A fork's initial body in its inherited JSON mode: split it now.
-      protocol::JsonBatch batch = protocol::SplitJsonBatch(op.messages.front());
+      protocol::JsonBatch batch = protocol::SplitJsonBatch(op.messages.data);
       if (batch.error == protocol::JsonBatchError::kInvalidJson) {
         op.response = Error(ErrorCode::kInvalidJson, batch.message);
         return;
@@ -1741,10 +1717,10 @@ class EngineImpl final : public StreamEngine {
     if (!ov.appended.empty()) {
       if (meta.json) {
         std::vector<std::string_view> views;
-        for (auto& m : ov.appended) views.push_back(m.data);
+        for (auto& list : ov.appended) list.ForEach([&](std::string_view m) { views.push_back(m); });
         protocol::AppendJsonArray(views, &body);
       } else {
-        for (auto& m : ov.appended) body.append(m.data);
+        for (auto& list : ov.appended) body.append(list.data);
       }
     }
     uint64_t tail = meta.rec.tail;

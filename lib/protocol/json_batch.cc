@@ -18,7 +18,7 @@ std::string_view TrimJson(std::string_view s) {
 
 // Splits the elements of a top-level array. REQUIRES: `array` is valid JSON
 // whose first and last non-space characters are '[' and ']'.
-void SplitArray(std::string_view array, std::vector<std::string>* out) {
+void SplitArray(std::string_view array, MessageList* out) {
   std::string_view inner = array.substr(1, array.size() - 2);
   int depth = 0;
   bool in_string = false;
@@ -39,7 +39,7 @@ void SplitArray(std::string_view array, std::vector<std::string>* out) {
       case ']': case '}': --depth; break;
       case ',':
         if (depth == 0) {
-          out->emplace_back(TrimJson(inner.substr(start, i - start)));
+          out->push_back(TrimJson(inner.substr(start, i - start)));
           start = i + 1;
         }
         break;
@@ -47,7 +47,7 @@ void SplitArray(std::string_view array, std::vector<std::string>* out) {
     }
   }
   std::string_view last = TrimJson(inner.substr(start));
-  if (!last.empty()) out->emplace_back(last);
+  out->push_back(last);
 }
 
 // A strict JSON grammar check (RFC 8259) that puts no limit on numbers. Used
@@ -182,7 +182,7 @@ JsonBatch SplitJsonBatch(std::string_view body) {
       return batch;
     }
     if (trimmed.front() != '[') {
-      batch.messages.emplace_back(trimmed);
+      batch.messages.push_back(trimmed);
       return batch;
     }
     if (TrimJson(trimmed.substr(1, trimmed.size() - 2)).empty()) {
@@ -200,10 +200,11 @@ JsonBatch SplitJsonBatch(std::string_view body) {
       batch.message = "empty JSON array: nothing to append";
       return batch;
     }
-    batch.messages.reserve(array.size());
+    batch.messages.data.reserve(trimmed.size());
+    batch.messages.sizes.reserve(array.size());
     SplitArray(trimmed, &batch.messages);
   } else {
-    batch.messages.emplace_back(trimmed);
+    batch.messages.push_back(trimmed);
   }
   return batch;
 }

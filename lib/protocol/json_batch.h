@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "durablestreams/status.h"
+#include "protocol/message_list.h"
 
 namespace durablestreams::protocol {
 
@@ -19,7 +20,7 @@ enum class JsonBatchError { kNone, kInvalidJson, kEmptyArray };
 struct JsonBatch {
   JsonBatchError error = JsonBatchError::kNone;
   std::string message;                 // why, when error != kNone
-  std::vector<std::string> messages;   // in order
+  MessageList messages;                // in order
 };
 
 // Splits `body` into messages. An empty top-level array yields no messages

@@ -464,11 +464,23 @@ class SqliteStorage final : public Storage {
     del_messages_ = Prepare("DELETE FROM messages WHERE stream_id=?1", &s);
     del_producers_ = Prepare("DELETE FROM producers WHERE stream_id=?1", &s);
     upsert_stream_ = Prepare(
-        "INSERT OR REPLACE INTO streams (id, path, content_type, ttl_seconds, expires_at_ms, "
+        // An update in place that leaves `path` (and so its index) alone: a
+        // stream's path never changes. REPLACE would delete and reinsert the
+        // row and its index entry on every append.
+        "INSERT INTO streams (id, path, content_type, ttl_seconds, expires_at_ms, "
         "created_at_ms, last_access_ms, closed, tail, last_stream_seq, closed_by_producer, "
         "closed_by_epoch, closed_by_seq, fork_source_id, forked_from, fork_anchor, "
         "fork_sub_offset, fork_offset, soft_deleted) "
-        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) "
+        "ON CONFLICT(id) DO UPDATE SET content_type=excluded.content_type, "
+        "ttl_seconds=excluded.ttl_seconds, expires_at_ms=excluded.expires_at_ms, "
+        "created_at_ms=excluded.created_at_ms, last_access_ms=excluded.last_access_ms, "
+        "closed=excluded.closed, tail=excluded.tail, last_stream_seq=excluded.last_stream_seq, "
+        "closed_by_producer=excluded.closed_by_producer, closed_by_epoch=excluded.closed_by_epoch, "
+        "closed_by_seq=excluded.closed_by_seq, fork_source_id=excluded.fork_source_id, "
+        "forked_from=excluded.forked_from, fork_anchor=excluded.fork_anchor, "
+        "fork_sub_offset=excluded.fork_sub_offset, fork_offset=excluded.fork_offset, "
+        "soft_deleted=excluded.soft_deleted",
         &s);
     upsert_producer_ = Prepare(
         "INSERT OR REPLACE INTO producers (stream_id, producer_id, epoch, last_seq, "
@@ -593,8 +605,10 @@ class SqliteStorage final : public Storage {
   // The hot rows of [from, to) (one statement: one snapshot). With
   // `stop_at_gap`, returns nothing when the first row starts after `from`
   // (that part has been rotated) rather than reading rows the caller drops.
+  // Stops after `max_count` messages too, at the end of an append.
   Status ReadHot(ReadConn* conn, int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
-                 std::vector<StoredMessage>* out, size_t* bytes, bool stop_at_gap = true) {
+                 std::vector<StoredMessage>* out, size_t* bytes, bool stop_at_gap = true,
+                 size_t max_count = SIZE_MAX) {
     sqlite3_stmt* q = conn->read.get();
     sqlite3_bind_int64(q, 1, stream_id);
     sqlite3_bind_int64(q, 2, static_cast<int64_t>(from));
@@ -648,7 +662,7 @@ class SqliteStorage final : public Storage {
         m.last_in_append = i + 1 == nsizes ? last_in_append : false;
         *bytes += n;
         out->push_back(std::move(m));
-        if (*bytes >= max_bytes) {
+        if (*bytes >= max_bytes || (out->size() - base >= max_count && out->back().last_in_append)) {
           stop = true;
           break;
         }
@@ -854,7 +868,7 @@ class SqliteStorage final : public Storage {
     ReadConn* conn = AcquireReader();
     size_t bytes = 0;
     Status s = ReadHot(conn, id, h.cold_end, UINT64_MAX, max_bytes_, &msgs, &bytes,
-                       /*stop_at_gap=*/false);
+                       /*stop_at_gap=*/false, max_messages_);
     ReleaseReader(conn);
     if (!s.ok()) return s;
     if (msgs.size() > max_messages_) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,17 +21,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (batch.messages.empty()) std::abort();
-  for (const std::string& m : batch.messages) {
+  const std::vector<std::string> messages = batch.messages.Strings();
+  for (const std::string& m : messages) {
     if (m.empty()) std::abort();
     // Each message is a JSON document of its own (an array stays one).
     JsonBatch again = SplitJsonBatch(m);
     if (again.error == JsonBatchError::kInvalidJson) std::abort();
   }
-  std::vector<std::string_view> views(batch.messages.begin(), batch.messages.end());
+  std::vector<std::string_view> views(messages.begin(), messages.end());
   std::string wrapped;
   AppendJsonArray(views, &wrapped);
   JsonBatch rewrapped = SplitJsonBatch(wrapped);
-  if (rewrapped.error != JsonBatchError::kNone || rewrapped.messages != batch.messages) {
+  if (rewrapped.error != JsonBatchError::kNone || rewrapped.messages.Strings() != messages) {
     std::abort();
   }
   // Where simdjson takes the document, it agrees on the element count.

@@ -181,7 +181,7 @@ TEST_CASE("JSON batches flatten exactly one level and keep each value's bytes") 
   CAPTURE(body);
   JsonBatch b = SplitJsonBatch(body);
   REQUIRE(b.error == JsonBatchError::kNone);
-  CHECK(b.messages == messages);
+  CHECK(b.messages.Strings() == messages);
 }
 
 TEST_CASE("invalid JSON and empty arrays are told apart") {
