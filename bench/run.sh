@@ -26,7 +26,7 @@ if [ $quick = 1 ]; then
   ROUNDS=3; SECS=1; READERS_SMALL=50; READERS_BIG=100; READERS_HUGE=200; MB=2; RTT=20; SSE_SECS=2; LP=100
   IDLE=200; PLOT=${PLOT:-}
 else
-  ROUNDS=5; SECS=8; READERS_SMALL=1000; READERS_BIG=5000; READERS_HUGE=10000; MB=20; RTT=300; SSE_SECS=10
+  ROUNDS=5; SECS=3; READERS_SMALL=1000; READERS_BIG=5000; READERS_HUGE=10000; MB=20; RTT=300; SSE_SECS=10
   LP=1000; IDLE=10000; PLOT=${PLOT:-$root/docs/performance-latency.png}
 fi
 
@@ -52,6 +52,18 @@ run_workloads() {
   local name=$1 line
   r() { line=$("$load" "$@" | grep '^result' || true); echo "  $name: $line" >&2; echo "$line"; }
   get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+  # Throughput on a shared, noisy machine: the best of 3 runs (KEY decides).
+  best() {
+    local key=$1 top="" top_v=0 one v
+    shift
+    for _ in 1 2 3; do
+      one=$("$load" "$@" | grep '^result' || true)
+      v=$(get "$one" "$key")
+      if awk -v a="${v:-0}" -v b="$top_v" 'BEGIN { exit !(a > b) }'; then top_v=$v; top=$one; fi
+    done
+    echo "  $name: $top (best of 3)" >&2
+    echo "$top"
+  }
   # Idle cost first, each on a fresh server (freed memory would hide the
   # second): RSS and threads added by IDLE idle SSE readers, and by IDLE
   # waiting long-polls.
@@ -74,9 +86,9 @@ run_workloads() {
   done
   sleep 3  # let the kernel finish closing the idle readers' connections
   start_server "$name"
-  line=$(r append "$url" 32 32 100 $SECS); R[$name,append32]=$(get "$line" rate); R[$name,append32cpu]=$(get "$line" cpu)
-  line=$(r append "$url" 1 1 100 $SECS);   R[$name,append1]=$(get "$line" rate)
-  line=$(r json "$url" 8 100 $SECS);       R[$name,json]=$(get "$line" msgs)
+  line=$(best rate append "$url" 32 32 100 $SECS); R[$name,append32]=$(get "$line" rate); R[$name,append32cpu]=$(get "$line" cpu)
+  line=$(best rate append "$url" 1 1 100 $SECS);   R[$name,append1]=$(get "$line" rate)
+  line=$(best msgs json "$url" 8 100 $SECS);       R[$name,json]=$(get "$line" msgs)
   line=$(r rtt "$url" $RTT);               R[$name,rtt]=$(get "$line" p50); R[$name,rttover]=$(get "$line" overhead)
   line=$(r catchup "$url" $MB 0 $ROUNDS);  R[$name,catchup]=$(get "$line" mbps); R[$name,catchupfirst]=$(get "$line" first_mbps)
   line=$(r lpfan "$url" $LP);              R[$name,lpfan]=$(get "$line" all_ms); R[$name,lpfanok]=$(get "$line" answered)
@@ -91,7 +103,11 @@ run_workloads() {
 
 "$build/bench/sqlite_commit" "$work" 3 full > "$work/commit.out"
 commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit.out")
-servers="ours ours-normal node-mem node-file floor"
+# A commit that finds the disk idle (3 ms since the last), as the append of a
+# long-poll round trip does: its median latency.
+"$build/bench/sqlite_commit" "$work" 3 full 3 > "$work/commit-idle.out"
+idle_commit_ms=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' "$work/commit-idle.out")
+servers="${SERVERS:-ours ours-normal node-mem node-file floor}"  # SERVERS=... to run some
 for s in $servers; do run_workloads $s; done
 
 ratio() { awk -v a="$1" -v b="$2" -v inv="${3:-0}" 'BEGIN { if (a == "" || b == "" || a+0 == 0 || b+0 == 0) { print "-"; exit } r = inv ? b/a : a/b; printf "%.2fx", r }'; }
@@ -111,7 +127,9 @@ echo "bare SQLite commit bound (WAL, synchronous=FULL, one row a commit): $commi
 # time per append (1 / its rate) plus the bare commit time bound it.
 http_bound=$(awk -v c="$commit_rate" -v f="${R[floor,append1]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 1 / (1 / c + 1 / f) }')
 echo "one append at a time over HTTP, bound by the floor's round trip (1/${R[floor,append1]:-?} s) plus one commit (1/$commit_rate s): ${http_bound:-?} /s; ours at full sync: ${R[ours,append1]:-?} /s ($(ratio "${R[ours,append1]:-}" "$http_bound"))"
+echo "one commit after 3 ms idle (bare SQLite, full sync), p50: ${idle_commit_ms:-?} ms; ours' long-poll overhead at full sync less that: $(awk -v a="${R[ours,rttover]:-0}" -v b="${idle_commit_ms:-0}" 'BEGIN { printf "%.3f", a - b }') ms (Node in-memory: ${R[node-mem,rttover]:-?} ms)"
 echo "floor = bench/floor.cc: no durability, no protocol work; the machine's limit for each workload"
+echo "appends and JSON: the best of 3 runs of $SECS s each; catch-up: the best of $ROUNDS reads"
 echo "ratios: higher is better for us (latencies are inverted)"
 echo
 printf "| %-34s | %-12s | %-12s | %-12s | %-12s | %-12s | %-8s | %-8s | %-8s | %-8s |\n" workload ours ours-normal node-mem node-file floor "full/mem" "full/file" "norm/mem" "full/floor"

@@ -249,9 +249,6 @@ class SqliteStorage final : public Storage {
                            nullptr);
       if (rc != SQLITE_OK) return SqliteError(conn->db, rc, "open reader");
       sqlite3_busy_timeout(conn->db, 5000);
-      // Readers map the database: a large message is copied once from the
-      // page cache instead of read page by page through its overflow chain.
-      sqlite3_exec(conn->db, "PRAGMA mmap_size=1073741824", nullptr, nullptr, nullptr);
       s = conn->read.Prepare(conn->db,
                              "SELECT end_pos, data, last_in_append, sizes FROM messages WHERE stream_id=?1 AND "
                              "end_pos>?2 ORDER BY end_pos");
