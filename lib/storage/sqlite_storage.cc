@@ -865,16 +865,9 @@ class SqliteStorage final : public Storage {
     ReadConn* conn = AcquireReader();
     size_t bytes = 0;
     Status s = ReadHot(conn, id, h.cold_end, UINT64_MAX, max_bytes_, &msgs, &bytes,
-                       /*stop_at_gap=*/false, max_messages_);
+                       /*stop_at_gap=*/false, max_messages_);  // ends at an append's end
     ReleaseReader(conn);
     if (!s.ok()) return s;
-    if (msgs.size() > max_messages_) {
-      // End at the end of an append where the rows allow, so that a batch
-      // row goes whole into one segment.
-      size_t keep = max_messages_;
-      while (keep < msgs.size() && !msgs[keep - 1].last_in_append) ++keep;
-      msgs.resize(keep);
-    }
     if (msgs.empty() || msgs.front().start != h.cold_end) {
       // Deleted meanwhile, or our count is off: recount from the database.
       std::lock_guard<std::mutex> lock(tier_mu_);
