@@ -499,7 +499,15 @@ class EngineImpl final : public StreamEngine {
         for (auto v : views) json_messages->emplace_back(v);
       }
       protocol::AppendJsonArray(views, body);
+    } else if (msgs.size() == 1 && msgs[0].start >= pos && body->empty()) {
+      *body = std::move(msgs[0].data);  // one whole message: the body itself
+      *next = msgs[0].end;
     } else {
+      // One allocation for the body: growing it message by message would
+      // copy a 1 MiB response several times over.
+      size_t total = body->size();
+      for (auto& m : msgs) total += m.data.size();
+      body->reserve(total);
       for (auto& m : msgs) {
         std::string_view d = m.data;
         if (m.start < pos) d.remove_prefix(pos - m.start);
