@@ -32,6 +32,12 @@ namespace durablestreams {
 // kUnavailable after it.
 using Deadline = std::chrono::steady_clock::time_point;
 
+// One object of a PutMany().
+struct SegmentObject {
+  std::string key;
+  std::string_view data;
+};
+
 class SegmentStore {
  public:
   virtual ~SegmentStore() = default;
@@ -39,6 +45,18 @@ class SegmentStore {
   // Stores `data` under `key`, replacing any object there. When it returns
   // OK the object is durable and a Get of it returns exactly `data`.
   virtual Status Put(const std::string& key, std::string_view data, Deadline deadline) = 0;
+
+  // Put() of each object; when it returns OK all are durable. On an error
+  // some may be stored and others not. A store may do better than one Put
+  // after another (the directory store syncs once for all of them); this
+  // default does just that.
+  virtual Status PutMany(const std::vector<SegmentObject>& objects, Deadline deadline) {
+    for (const SegmentObject& o : objects) {
+      Status s = Put(o.key, o.data, deadline);
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  }
 
   // Reads `length` bytes of `key` from byte `offset` into *out (replacing
   // its contents). Fewer bytes come back when the object ends first;

@@ -2,7 +2,8 @@
 //
 // SegmentStore in a local directory: key "a/b/c" is the file <dir>/a/b/c.
 // Put writes <file>.tmp.<n>, fsyncs it, renames it over <file> and fsyncs the
-// directory, so a key names either nothing or a whole object. A temporary
+// directory, so a key names either nothing or a whole object. PutMany does
+// the same for several objects with one sync of their data. A temporary
 // file left by a crash starts with its key, so List(prefix) finds it and the
 // cleanup of a stream removes it too.
 #include <dirent.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <string>
@@ -53,33 +55,68 @@ class DirectorySegmentStore final : public SegmentStore {
  public:
   explicit DirectorySegmentStore(std::string dir) : dir_(std::move(dir)) {}
 
-  Status Put(const std::string& key, std::string_view data, Deadline) override {
-    if (!ValidKey(key)) return Status::InvalidArgument("bad segment key: " + key);
-    std::string path = dir_ + "/" + key;
-    Status s = MakeParents(path);
-    if (!s.ok()) return s;
-    std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." +
-                      std::to_string(counter_.fetch_add(1));
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Errno("create " + tmp);
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        s = Errno("write " + tmp);
+  Status Put(const std::string& key, std::string_view data, Deadline deadline) override {
+    return PutMany({{key, data}}, deadline);
+  }
+
+  // Each object goes to a temporary file; one sync makes them all durable
+  // (fsync for one, syncfs(2) for several: one device flush, not one per
+  // file); then the renames, and one fsync per directory they touched, and
+  // of the parents of any directory made for them.
+  Status PutMany(const std::vector<SegmentObject>& objects, Deadline) override {
+    struct Pending {
+      std::string tmp, path;
+    };
+    std::vector<Pending> pending;
+    std::vector<std::string> dirs;  // to fsync once all are renamed
+    Status s;
+    for (const SegmentObject& o : objects) {
+      if (!ValidKey(o.key)) {
+        s = Status::InvalidArgument("bad segment key: " + o.key);
         break;
       }
-      done += static_cast<size_t>(n);
+      std::string path = dir_ + "/" + o.key;
+      s = MakeParents(path, &dirs);
+      if (!s.ok()) break;
+      dirs.push_back(path.substr(0, path.rfind('/')));
+      std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." +
+                        std::to_string(counter_.fetch_add(1));
+      int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0) {
+        s = Errno("create " + tmp);
+        break;
+      }
+      pending.push_back({tmp, path});
+      s = WriteAll(fd, o.data, tmp);
+      if (s.ok() && objects.size() == 1 && ::fsync(fd) != 0) s = Errno("fsync " + tmp);
+      ::close(fd);
+      if (!s.ok()) break;
     }
-    if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync " + tmp);
-    ::close(fd);
-    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = Errno("rename " + tmp);
+    if (s.ok() && objects.size() > 1) {
+      int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) {
+        s = Errno("open " + dir_);
+      } else {
+        if (::syncfs(fd) != 0) s = Errno("syncfs " + dir_);
+        ::close(fd);
+      }
+    }
+    size_t renamed = 0;
+    for (; s.ok() && renamed < pending.size(); ++renamed) {
+      const Pending& p = pending[renamed];
+      if (::rename(p.tmp.c_str(), p.path.c_str()) != 0) s = Errno("rename " + p.tmp);
+    }
     if (!s.ok()) {
-      ::unlink(tmp.c_str());
+      for (size_t i = renamed; i < pending.size(); ++i) ::unlink(pending[i].tmp.c_str());
       return s;
     }
-    return SyncDir(path.substr(0, path.rfind('/')));
+    std::sort(dirs.begin(), dirs.end());
+    dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+    for (const std::string& d : dirs) {
+      s = SyncDir(d);
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
   }
 
   Status Get(const std::string& key, uint64_t offset, uint64_t length, std::string* out,
@@ -170,11 +207,30 @@ class DirectorySegmentStore final : public SegmentStore {
     return s;
   }
 
-  Status MakeParents(const std::string& path) {
+  // Makes the directories above `path`; adds to *dirs the parent of each
+  // one made, whose entry for it must be synced.
+  Status MakeParents(const std::string& path, std::vector<std::string>* dirs) {
     for (size_t slash = path.find('/', dir_.size() + 1); slash != std::string::npos;
          slash = path.find('/', slash + 1)) {
       std::string d = path.substr(0, slash);
-      if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir " + d);
+      if (::mkdir(d.c_str(), 0755) == 0) {
+        dirs->push_back(path.substr(0, path.rfind('/', slash - 1)));
+      } else if (errno != EEXIST) {
+        return Errno("mkdir " + d);
+      }
+    }
+    return Status::OK();
+  }
+
+  static Status WriteAll(int fd, std::string_view data, const std::string& name) {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("write " + name);
+      }
+      done += static_cast<size_t>(n);
     }
     return Status::OK();
   }

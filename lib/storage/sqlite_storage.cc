@@ -207,6 +207,16 @@ struct HotState {
   uint64_t bytes = 0;      // their data
 };
 
+// A segment in the store whose `segments` row is not written yet (step 2 of
+// a rotation, docs/format.md): the next group commit records it.
+struct SealedSegment {
+  int64_t stream_id = 0;
+  uint64_t start = 0, end = 0;
+  std::string key;
+  uint64_t object_size = 0;
+  uint64_t messages = 0;
+};
+
 class SqliteStorage final : public Storage {
  public:
   ~SqliteStorage() override {
@@ -216,6 +226,7 @@ class SqliteStorage final : public Storage {
     }
     tier_cv_.notify_all();
     if (rotator_.joinable()) rotator_.join();
+    if (!sealed_.empty()) (void)RecordSealed(&sealed_);  // else a restart seals them again
     readers_.clear();
     stmts_.clear();
     if (db_) sqlite3_close(db_);
@@ -238,6 +249,11 @@ class SqliteStorage final : public Storage {
     s = ExecSql(std::string("PRAGMA synchronous=") + sync);
     if (!s.ok()) return s;
     s = ExecSql("PRAGMA foreign_keys=OFF");
+    if (!s.ok()) return s;
+    // Debian builds SQLite with SECURE_DELETE on: every page a rotation
+    // frees would be zeroed and written to the WAL. FAST still zeroes
+    // deleted data where that costs no extra write.
+    s = ExecSql("PRAGMA secure_delete=FAST");
     if (!s.ok()) return s;
     s = Migrate();
     if (!s.ok()) return s;
@@ -338,14 +354,29 @@ class SqliteStorage final : public Storage {
     Status s = begin_->Exec("begin");
     if (!s.ok()) return s;
     s = ApplyInTransaction(b);
+    // Segments the rotation thread has put ride along: their rows cost this
+    // commit a few pages instead of a commit (and an fsync) each. A failure
+    // there leaves them for later and does not fail the batch.
+    std::vector<SealedSegment> sealed;
+    if (s.ok() && store_) {
+      {
+        std::lock_guard<std::mutex> lock(tier_mu_);
+        sealed.swap(sealed_);
+      }
+      if (!sealed.empty() && !RecordSealedInSavepoint(sealed)) RequeueSealed(&sealed);
+    }
     if (s.ok()) s = commit_->Exec("commit");
     if (!s.ok()) {
       // After SQLITE_FULL and some I/O errors SQLite rolls back by itself;
       // ROLLBACK then fails harmlessly.
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      RequeueSealed(&sealed);
       return s;
     }
-    if (store_) NoteApplied(b);
+    if (store_) {
+      NoteApplied(b);
+      if (!sealed.empty()) NoteRecorded(sealed.size());
+    }
     return s;
   }
 
@@ -814,24 +845,41 @@ class SqliteStorage final : public Storage {
         if (stopping_) break;
       }
       bool cleanup = cleanup_pending_;
-      int64_t id = 0;
-      HotState h;
+      std::vector<std::pair<int64_t, HotState>> due;
       for (const auto& [sid, state] : hot_) {
-        if (NeedsRotation(state)) {
-          id = sid;
-          h = state;
-          break;
-        }
+        if (NeedsRotation(state)) due.emplace_back(sid, state);
       }
-      if (!cleanup && id == 0) {
+      auto has_work = [&] {
+        if (stopping_ || cleanup_pending_) return true;
+        for (const auto& entry : hot_) {
+          if (NeedsRotation(entry.second)) return true;
+        }
+        return false;
+      };
+      if (!cleanup && due.empty() && !sealed_.empty()) {
+        // Sealed segments wait for a group commit to record them; when
+        // appends stop, none comes, and they are recorded here.
         backoff = std::chrono::milliseconds(0);
-        tier_cv_.wait(lock, [&] {
-          if (stopping_ || cleanup_pending_) return true;
-          for (const auto& entry : hot_) {
-            if (NeedsRotation(entry.second)) return true;
-          }
-          return false;
-        });
+        if (tier_cv_.wait_for(lock, kSealedWait, [&] { return has_work() || sealed_.empty(); })) {
+          continue;
+        }
+        std::vector<SealedSegment> sealed;
+        sealed.swap(sealed_);
+        lock.unlock();
+        Status s = RecordSealed(&sealed);
+        lock.lock();
+        if (!s.ok()) {
+          sealed_.insert(sealed_.begin(), std::make_move_iterator(sealed.begin()),
+                         std::make_move_iterator(sealed.end()));
+          backoff = std::chrono::milliseconds(250);
+          std::fprintf(stderr, "durablestreams: recording sealed segments deferred: %s\n",
+                       s.ToString().c_str());
+        }
+        continue;
+      }
+      if (!cleanup && due.empty()) {
+        backoff = std::chrono::milliseconds(0);
+        tier_cv_.wait(lock, has_work);
         continue;
       }
       lock.unlock();
@@ -843,10 +891,12 @@ class SqliteStorage final : public Storage {
         if (s.ok() && !more) cleanup_pending_ = false;
         lock.unlock();
       }
-      if (s.ok() && id != 0) s = RotateOne(id, h);
+      if (s.ok() && !due.empty()) s = SealBatch(due);
       lock.lock();
       if (s.ok()) {
         backoff = std::chrono::milliseconds(0);
+        // Let a busy stream's next segments gather, to be put together.
+        if (!due.empty()) tier_cv_.wait_for(lock, kRotationPause, [&] { return stopping_; });
       } else {
         // The store is down or refusing: appends go on into the hot log;
         // try again later, backing off to 30 s.
@@ -859,74 +909,145 @@ class SqliteStorage final : public Storage {
     }
   }
 
-  // Seals the oldest hot messages of stream `id` into one segment.
-  Status RotateOne(int64_t id, const HotState& h) {
-    std::vector<StoredMessage> msgs;
-    ReadConn* conn = AcquireReader();
-    size_t bytes = 0;
-    Status s = ReadHot(conn, id, h.cold_end, UINT64_MAX, max_bytes_, &msgs, &bytes,
-                       /*stop_at_gap=*/false, max_messages_);  // ends at an append's end
-    ReleaseReader(conn);
-    if (!s.ok()) return s;
-    if (msgs.empty() || msgs.front().start != h.cold_end) {
-      // Deleted meanwhile, or our count is off: recount from the database.
-      std::lock_guard<std::mutex> lock(tier_mu_);
-      auto it = hot_.find(id);
-      if (it != hot_.end() && it->second.cold_end == h.cold_end) {
-        if (msgs.empty()) {
-          it->second.messages = it->second.bytes = 0;
-        } else {
-          it->second.cold_end = msgs.front().start;
+  // Seals the oldest hot messages of each stream in `due` into segments
+  // (as many as are due, up to kSealBatchBytes in all), puts them in the
+  // store together and queues their rows for the next group commit
+  // (sealed_). The hot state moves past them at once, so the next segments
+  // can follow before these are recorded; until then their rows stay
+  // readable.
+  Status SealBatch(const std::vector<std::pair<int64_t, HotState>>& due) {
+    std::vector<SealedSegment> segs;
+    std::vector<std::string> objects;
+    size_t total = 0;
+    for (auto [id, h] : due) {
+      while (NeedsRotation(h) && total < kSealBatchBytes) {
+        std::vector<StoredMessage> msgs;
+        ReadConn* conn = AcquireReader();
+        size_t bytes = 0;
+        Status s = ReadHot(conn, id, h.cold_end, UINT64_MAX, max_bytes_, &msgs, &bytes,
+                           /*stop_at_gap=*/false, max_messages_);  // ends at an append's end
+        ReleaseReader(conn);
+        if (!s.ok()) return s;
+        if (msgs.empty() || msgs.front().start != h.cold_end) {
+          // Deleted meanwhile, or our count is off: recount from the database.
+          std::lock_guard<std::mutex> lock(tier_mu_);
+          auto it = hot_.find(id);
+          if (it != hot_.end() && it->second.cold_end == h.cold_end) {
+            if (msgs.empty()) {
+              it->second.messages = it->second.bytes = 0;
+            } else {
+              it->second.cold_end = msgs.front().start;
+            }
+          }
+          break;
         }
+        SealedSegment seg;
+        seg.stream_id = id;
+        seg.start = msgs.front().start;
+        seg.end = msgs.back().end;
+        seg.messages = msgs.size();
+        objects.push_back(storage::EncodeSegment(msgs));
+        seg.object_size = objects.back().size();
+        seg.key = storage::SegmentKey(h.path, id, seg.start);
+        total += seg.object_size;
+        h.cold_end = seg.end;
+        h.messages -= std::min<uint64_t>(h.messages, seg.messages);
+        h.bytes -= std::min<uint64_t>(h.bytes, seg.end - seg.start);
+        segs.push_back(std::move(seg));
       }
-      return Status::OK();
     }
-    uint64_t start = msgs.front().start, end = msgs.back().end;
-    std::string object = storage::EncodeSegment(msgs);
-    std::string key = storage::SegmentKey(h.path, id, start);
-    s = store_->Put(key, object, std::chrono::steady_clock::now() + std::chrono::seconds(60));
+    if (segs.empty()) return Status::OK();
+    std::vector<SegmentObject> puts;
+    for (size_t i = 0; i < segs.size(); ++i) puts.push_back({segs[i].key, objects[i]});
+    Status s = store_->PutMany(puts, std::chrono::steady_clock::now() + std::chrono::seconds(60));
     if (!s.ok()) return s;
-    if (faults_.after_put && ++puts_ == faults_.after_put) _exit(86);
+    if (faults_.after_put && (puts_ += static_cast<int>(segs.size())) >= faults_.after_put) {
+      _exit(86);
+    }
+    std::lock_guard<std::mutex> lock(tier_mu_);
+    for (SealedSegment& seg : segs) {
+      auto it = hot_.find(seg.stream_id);
+      if (it != hot_.end() && it->second.cold_end == seg.start) {
+        it->second.cold_end = seg.end;
+        it->second.messages -= std::min<uint64_t>(it->second.messages, seg.messages);
+        it->second.bytes -= std::min<uint64_t>(it->second.bytes, seg.end - seg.start);
+      }
+      sealed_.push_back(std::move(seg));
+    }
+    return Status::OK();
+  }
+
+  // Step 2 of rotation inside the open transaction: the segments' rows in,
+  // the rows they cover out. A stream deleted meanwhile is skipped: its
+  // deletion queued the prefix for clean-up, which removes the object.
+  Status RecordSealedInTransaction(const std::vector<SealedSegment>& sealed) {
+    Status s;
+    for (const SealedSegment& seg : sealed) {
+      sqlite3_bind_int64(stream_path_->get(), 1, seg.stream_id);
+      bool exists = sqlite3_step(stream_path_->get()) == SQLITE_ROW;
+      stream_path_->Reset();
+      if (!exists) continue;
+      sqlite3_stmt* q = add_segment_->get();
+      sqlite3_bind_int64(q, 1, seg.stream_id);
+      sqlite3_bind_int64(q, 2, static_cast<int64_t>(seg.start));
+      sqlite3_bind_int64(q, 3, static_cast<int64_t>(seg.end));
+      sqlite3_bind_text(q, 4, seg.key.data(), static_cast<int>(seg.key.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(q, 5, static_cast<int64_t>(seg.object_size));
+      sqlite3_bind_int64(q, 6, static_cast<int64_t>(seg.messages));
+      s = add_segment_->Exec("record segment");
+      if (!s.ok()) return s;
+      sqlite3_bind_int64(drop_rotated_->get(), 1, seg.stream_id);
+      sqlite3_bind_int64(drop_rotated_->get(), 2, static_cast<int64_t>(seg.end));
+      s = drop_rotated_->Exec("drop rotated rows");
+      if (!s.ok()) return s;
+    }
+    return s;
+  }
+
+  // The same inside Apply()'s transaction, undone alone if it fails.
+  bool RecordSealedInSavepoint(const std::vector<SealedSegment>& sealed) {
+    if (sqlite3_exec(db_, "SAVEPOINT seal", nullptr, nullptr, nullptr) != SQLITE_OK) return false;
+    if (RecordSealedInTransaction(sealed).ok()) {
+      return sqlite3_exec(db_, "RELEASE seal", nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    sqlite3_exec(db_, "ROLLBACK TO seal", nullptr, nullptr, nullptr);
+    sqlite3_exec(db_, "RELEASE seal", nullptr, nullptr, nullptr);
+    return false;
+  }
+
+  // The rotation thread's own commit of *sealed, when no append brings one.
+  Status RecordSealed(std::vector<SealedSegment>* sealed) {
     {
       std::lock_guard<std::mutex> write_lock(write_mu_);
-      s = begin_->Exec("begin rotation");
+      Status s = begin_->Exec("begin rotation");
       if (!s.ok()) return s;
-      bool exists = false;
-      sqlite3_bind_int64(stream_path_->get(), 1, id);
-      exists = sqlite3_step(stream_path_->get()) == SQLITE_ROW;
-      stream_path_->Reset();
-      if (exists) {
-        sqlite3_stmt* q = add_segment_->get();
-        sqlite3_bind_int64(q, 1, id);
-        sqlite3_bind_int64(q, 2, static_cast<int64_t>(start));
-        sqlite3_bind_int64(q, 3, static_cast<int64_t>(end));
-        sqlite3_bind_text(q, 4, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-        sqlite3_bind_int64(q, 5, static_cast<int64_t>(object.size()));
-        sqlite3_bind_int64(q, 6, static_cast<int64_t>(msgs.size()));
-        s = add_segment_->Exec("record segment");
-        if (s.ok()) {
-          sqlite3_bind_int64(drop_rotated_->get(), 1, id);
-          sqlite3_bind_int64(drop_rotated_->get(), 2, static_cast<int64_t>(end));
-          s = drop_rotated_->Exec("drop rotated rows");
-        }
-      }
+      s = RecordSealedInTransaction(*sealed);
       if (s.ok()) s = commit_->Exec("commit rotation");
       if (!s.ok()) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         return s;
       }
-      // A stream deleted meanwhile queued its prefix for cleanup, which
-      // removes this object too.
+      NoteRecorded(sealed->size());
     }
-    if (faults_.after_commit && ++commits_ == faults_.after_commit) _exit(86);
-    std::lock_guard<std::mutex> lock(tier_mu_);
-    auto it = hot_.find(id);
-    if (it != hot_.end() && it->second.cold_end == start) {
-      it->second.cold_end = end;
-      it->second.messages -= std::min<uint64_t>(it->second.messages, msgs.size());
-      it->second.bytes -= std::min<uint64_t>(it->second.bytes, end - start);
-    }
+    sealed->clear();
     return Status::OK();
+  }
+
+  // Puts *sealed back at the head of the queue (a commit failed).
+  void RequeueSealed(std::vector<SealedSegment>* sealed) {
+    if (sealed->empty()) return;
+    std::lock_guard<std::mutex> lock(tier_mu_);
+    sealed_.insert(sealed_.begin(), std::make_move_iterator(sealed->begin()),
+                   std::make_move_iterator(sealed->end()));
+    sealed->clear();
+  }
+
+  // After a commit that recorded n sealed segments (write_mu_ held).
+  void NoteRecorded(size_t n) {
+    if (faults_.after_commit && (commits_ += static_cast<int>(n)) >= faults_.after_commit) {
+      _exit(86);
+    }
+    tier_cv_.notify_one();
   }
 
   // Removes the objects of deleted streams. *more: rows remain.
@@ -1009,12 +1130,19 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<storage::SegmentReader> segment_reader_;
   FaultPlan faults_;
   int puts_ = 0;     // rotation thread only
-  int commits_ = 0;  // rotation thread only
+  int commits_ = 0;  // guarded by write_mu_
   std::thread rotator_;
   std::mutex tier_mu_;
   std::condition_variable tier_cv_;
   std::unordered_map<int64_t, HotState> hot_;  // guarded by tier_mu_
   bool cleanup_pending_ = true;                // guarded by tier_mu_
+  std::vector<SealedSegment> sealed_;          // guarded by tier_mu_, oldest first
+  // How long sealed segments wait for a group commit before the rotation
+  // thread records them itself.
+  static constexpr std::chrono::milliseconds kSealedWait{20};
+  // The pause after a rotation pass, and the most one pass seals.
+  static constexpr std::chrono::milliseconds kRotationPause{10};
+  static constexpr size_t kSealBatchBytes = 32 << 20;
   bool stopping_ = false;                      // guarded by tier_mu_
 };
 

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -75,6 +77,23 @@ durablestreams::Options ColdOptions(size_t max_messages) {
   o.segment_max_messages = max_messages;
   o.max_read_bytes = 64;
   return o;
+}
+
+// Rows of the `segments` table (recorded segments) of the store in `dir`.
+int64_t RecordedSegments(const std::string& dir) {
+  sqlite3* db = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2((dir + "/streams.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM segments", -1, &q, nullptr) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+      n = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return n;
 }
 
 // An engine whose streams rotate every `max_messages` into a directory store.
@@ -197,6 +216,23 @@ TEST_CASE("the directory store puts, reads ranges, lists by prefix and deletes")
   for (const char* bad : {"../escape", "a/../b", "/abs", "a//b", ""}) {
     CHECK(store.Put(bad, "x", Soon()).code() == StatusCode::kInvalidArgument);
   }
+  // Several at once, in new directories; a bad key fails the call and
+  // leaves no temporary file behind.
+  REQUIRE(store.PutMany({{"streams/b/1/p", "one"}, {"streams/b/1/q", "two"},
+                         {"streams/c/9/r", "three"}},
+                        Soon())
+              .ok());
+  REQUIRE(store.Get("streams/c/9/r", 0, SegmentStore::kToEnd, &out, Soon()).ok());
+  CHECK(out == "three");
+  REQUIRE(store.Get("streams/b/1/q", 0, SegmentStore::kToEnd, &out, Soon()).ok());
+  CHECK(out == "two");
+  CHECK(store.PutMany({{"streams/d/1/ok", "x"}, {"a/../b", "y"}}, Soon()).code() ==
+        StatusCode::kInvalidArgument);
+  keys.clear();
+  REQUIRE(store.List("streams/", &keys, Soon()).ok());
+  std::sort(keys.begin(), keys.end());
+  CHECK(keys == std::vector<std::string>{"streams/a/2/y", "streams/b/1/p", "streams/b/1/q",
+                                         "streams/c/9/r"});
 }
 
 TEST_CASE("streams rotate into segments and read back byte-exact from every offset") {
@@ -244,6 +280,8 @@ TEST_CASE("closing a stream seals its whole hot part; forks read a cold source")
   CHECK(Objects(c.segments()).empty());  // below the threshold
   REQUIRE(c.Do(Method::kPost, "src", {{"Stream-Closed", "true"}}).status / 100 == 2);
   REQUIRE(WaitFor([&] { return Objects(c.segments()).size() == 1; }));
+  // No append follows to carry its row: the rotation thread records it.
+  REQUIRE(WaitFor([&] { return RecordedSegments(c.dir.path()) == 1; }));
   std::string all = "s0s1s2s3s4s5s6s7s8s9";
   CHECK(c.ReadAll("src") == all);
   REQUIRE(c.Do(Method::kPut, "fork",
