@@ -39,6 +39,8 @@ start_server() {  # name -> sets pid, url
     node-mem) (cd "$here" && exec node node-peer.mjs) >"$out" 2>&1 & ;;
     node-file) (cd "$here" && exec node node-peer.mjs "$work/node-data") >"$out" 2>&1 & ;;
     floor) "$build/bench/floor" >"$out" 2>&1 & ;;
+    ours-bigseg) "$build/durable-streams-server" --port 0 --data-dir "$work/ours-bigseg-data" \
+                   --segment-max-messages 100000 >"$out" 2>&1 & ;;
   esac
   pid=$!
   for _ in $(seq 1 100); do grep -q '^listening on ' "$out" && break; sleep 0.1; done
@@ -109,6 +111,15 @@ commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit.out")
 idle_commit_ms=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' "$work/commit-idle.out")
 servers="${SERVERS:-ours ours-normal node-mem node-file floor}"  # SERVERS=... to run some
 for s in $servers; do run_workloads $s; done
+# What the default segment size (1000 messages: a segment every 10 JSON
+# appends of 100) costs the JSON workload: ours again, with segments of up to
+# 100,000 messages (the 4 MiB threshold then seals them).
+if [[ " $servers " == *" ours "* ]]; then
+  start_server ours-bigseg
+  name=ours-bigseg  # for best(), defined in run_workloads
+  R[ours,jsonbigseg]=$(get "$(best msgs json "$url" 8 100 $SECS)" msgs)
+  kill $pid; wait $pid 2>/dev/null || true
+fi
 
 ratio() { awk -v a="$1" -v b="$2" -v inv="${3:-0}" 'BEGIN { if (a == "" || b == "" || a+0 == 0 || b+0 == 0) { print "-"; exit } r = inv ? b/a : a/b; printf "%.2fx", r }'; }
 row() {  # label key [inverse: lower is better]
@@ -128,6 +139,12 @@ echo "bare SQLite commit bound (WAL, synchronous=FULL, one row a commit): $commi
 http_bound=$(awk -v c="$commit_rate" -v f="${R[floor,append1]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 1 / (1 / c + 1 / f) }')
 echo "one append at a time over HTTP, bound by the floor's round trip (1/${R[floor,append1]:-?} s) plus one commit (1/$commit_rate s): ${http_bound:-?} /s; ours at full sync: ${R[ours,append1]:-?} /s ($(ratio "${R[ours,append1]:-}" "$http_bound"))"
 echo "one commit after 3 ms idle (bare SQLite, full sync), p50: ${idle_commit_ms:-?} ms; ours' long-poll overhead at full sync less that: $(awk -v a="${R[ours,rttover]:-0}" -v b="${idle_commit_ms:-0}" 'BEGIN { printf "%.3f", a - b }') ms (Node in-memory: ${R[node-mem,rttover]:-?} ms)"
+# Each JSON append waits at least for its HTTP round trip (the floor's time
+# per append on one of its 8 connections) and one commit that begins after it
+# arrives (at best the idle commit above): 8 connections bound the rate.
+json_bound=$(awk -v c="${idle_commit_ms:-0}" -v f="${R[floor,json]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 100 * 8 / (c / 1000 + 8 * 100 / f) }')
+echo "JSON at full sync, 8 connections, bound by the floor's round trip plus one idle commit per append: ${json_bound:-?} msgs/s; ours at full sync: ${R[ours,json]:-?} ($(ratio "${R[ours,json]:-}" "$json_bound")); 2x Node in-memory: $(awk -v n="${R[node-mem,json]:-0}" 'BEGIN { printf "%.0f", 2 * n }')"
+[ -n "${R[ours,jsonbigseg]:-}" ] && echo "JSON at full sync with --segment-max-messages 100000 (default 1000): ${R[ours,jsonbigseg]} msgs/s ($(ratio "${R[ours,jsonbigseg]}" "${R[node-mem,json]:-}") Node in-memory)"
 echo "floor = bench/floor.cc: no durability, no protocol work; the machine's limit for each workload"
 echo "appends and JSON: the best of 3 runs of $SECS s each; catch-up: the best of $ROUNDS reads"
 echo "ratios: higher is better for us (latencies are inverted)"
