@@ -49,27 +49,41 @@ start_server() {  # name -> sets pid, url
 
 proc_stat() { awk -v k="$2" '$1==k":" {print $2}' "/proc/$1/status"; }
 
-declare -A R
-run_workloads() {
-  local name=$1 line
-  r() { line=$("$load" "$@" | grep '^result' || true); echo "  $name: $line" >&2; echo "$line"; }
-  get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-  # Throughput on a shared, noisy machine: the best of 3 runs (KEY decides).
-  best() {
-    local key=$1 top="" top_v=0 one v
-    shift
-    for _ in 1 2 3; do
-      one=$("$load" "$@" | grep '^result' || true)
+declare -A R PID URL BEST
+get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# One run of WORKLOAD against server NAME: `r NAME WORKLOAD ARGS...`.
+r() {
+  local name=$1 w=$2 line
+  shift 2
+  line=$("$load" "$w" "${URL[$name]}" "$@" | grep '^result' || true)
+  echo "  $name: $line" >&2
+  echo "$line"
+}
+# Throughput on a shared, noisy machine whose speed drifts during a run: 3
+# rounds, every server in turn in each round (so the drift falls on all of
+# them alike), and each server's best round counts (KEY decides).
+# `interleaved RKEY KEY "SERVERS" WORKLOAD ARGS...` leaves it in BEST[server,RKEY].
+interleaved() {
+  local rkey=$1 key=$2 list=$3 w=$4 s one v
+  shift 4
+  for s in $list; do BEST[$s,$rkey]=""; done
+  for _ in 1 2 3; do
+    for s in $list; do
+      one=$(r "$s" "$w" "$@")
       v=$(get "$one" "$key")
-      if awk -v a="${v:-0}" -v b="$top_v" 'BEGIN { exit !(a > b) }'; then top_v=$v; top=$one; fi
+      if awk -v a="${v:-0}" -v b="$(get "${BEST[$s,$rkey]}" "$key")" 'BEGIN { exit !(a > b + 0) }'; then
+        BEST[$s,$rkey]=$one
+      fi
+      sleep 0.5  # let the last server's background work (rotation, checkpoints) settle
     done
-    echo "  $name: $top (best of 3)" >&2
-    echo "$top"
-  }
-  # Idle cost first, each on a fresh server (freed memory would hide the
-  # second): RSS and threads added by IDLE idle SSE readers, and by IDLE
-  # waiting long-polls.
-  local mode modes="sse long-poll"
+  done
+}
+
+# Idle cost first, each on a fresh server (freed memory would hide the
+# second): RSS and threads added by IDLE idle SSE readers, and by IDLE
+# waiting long-polls.
+idle_cost() {
+  local name=$1 mode modes="sse long-poll"
   [ "$name" = floor ] && modes=""  # it keeps nothing per reader worth measuring
   for mode in $modes; do
     start_server "$name"
@@ -86,21 +100,52 @@ run_workloads() {
     kill $pid; wait $pid 2>/dev/null || true
     rm -rf "$work/ours-data" "$work/ours-normal-data" "$work/node-data"
   done
+}
+
+# Every workload runs against every server before the next workload starts;
+# the servers run side by side, idle while another is measured.
+run_all() {
+  local s n line json_servers=$servers
+  for s in $servers; do idle_cost "$s"; done
   sleep 3  # let the kernel finish closing the idle readers' connections
-  start_server "$name"
-  line=$(best rate append "$url" 32 32 100 $SECS); R[$name,append32]=$(get "$line" rate); R[$name,append32cpu]=$(get "$line" cpu)
-  line=$(best rate append "$url" 1 1 100 $SECS);   R[$name,append1]=$(get "$line" rate)
-  line=$(best msgs json "$url" 8 100 $SECS);       R[$name,json]=$(get "$line" msgs)
-  line=$(r rtt "$url" $RTT);               R[$name,rtt]=$(get "$line" p50); R[$name,rttover]=$(get "$line" overhead)
-  line=$(r catchup "$url" $MB 0 $ROUNDS);  R[$name,catchup]=$(get "$line" mbps); R[$name,catchupfirst]=$(get "$line" first_mbps)
-  line=$(r lpfan "$url" $LP);              R[$name,lpfan]=$(get "$line" all_ms); R[$name,lpfanok]=$(get "$line" answered)
-  for n in $READERS_SMALL $READERS_BIG $READERS_HUGE; do
-    line=$(r ssefan "$url" $n 20 $SSE_SECS)
-    R[$name,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s, $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad, load generator $(get "$line" cpu) cores"
-    R[$name,sse${n}p99]=$(get "$line" p99)
+  for s in $servers; do start_server "$s"; PID[$s]=$pid; URL[$s]=$url; done
+  # What the default segment size (1000 messages: a segment every 10 JSON
+  # appends of 100) costs the JSON workload: ours again, with segments of up
+  # to 100,000 messages (the 4 MiB threshold then seals them).
+  if [[ " $servers " == *" ours "* ]]; then
+    start_server ours-bigseg; PID[ours-bigseg]=$pid; URL[ours-bigseg]=$url
+    json_servers="$servers ours-bigseg"
+  fi
+  interleaved append32 rate "$servers" append 32 32 100 $SECS
+  interleaved append1 rate "$servers" append 1 1 100 $SECS
+  interleaved json msgs "$json_servers" json 8 100 $SECS
+  for s in $servers; do
+    R[$s,append32]=$(get "${BEST[$s,append32]}" rate); R[$s,append32cpu]=$(get "${BEST[$s,append32]}" cpu)
+    R[$s,append1]=$(get "${BEST[$s,append1]}" rate)
+    R[$s,json]=$(get "${BEST[$s,json]}" msgs)
   done
-  R[$name,rss]="$(proc_stat $pid VmRSS) kB"
-  kill $pid; wait $pid 2>/dev/null || true
+  [ -n "${URL[ours-bigseg]:-}" ] && R[ours,jsonbigseg]=$(get "${BEST[ours-bigseg,json]}" msgs)
+  for s in $servers; do
+    line=$(r "$s" rtt $RTT); R[$s,rtt]=$(get "$line" p50); R[$s,rttover]=$(get "$line" overhead)
+  done
+  for s in $servers; do
+    line=$(r "$s" catchup $MB 0 $ROUNDS); R[$s,catchup]=$(get "$line" mbps); R[$s,catchupfirst]=$(get "$line" first_mbps)
+  done
+  for s in $servers; do
+    line=$(r "$s" lpfan $LP); R[$s,lpfan]=$(get "$line" all_ms); R[$s,lpfanok]=$(get "$line" answered)
+  done
+  for n in $READERS_SMALL $READERS_BIG $READERS_HUGE; do
+    for s in $servers; do
+      line=$(r "$s" ssefan $n 20 $SSE_SECS)
+      R[$s,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s, $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad, load generator $(get "$line" cpu) cores"
+      R[$s,sse${n}p99]=$(get "$line" p99)
+      sleep 1
+    done
+  done
+  for s in "${!PID[@]}"; do
+    R[$s,rss]="$(proc_stat ${PID[$s]} VmRSS) kB"
+    kill ${PID[$s]}; wait ${PID[$s]} 2>/dev/null || true
+  done
 }
 
 "$build/bench/sqlite_commit" "$work" 3 full > "$work/commit.out"
@@ -110,16 +155,7 @@ commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit.out")
 "$build/bench/sqlite_commit" "$work" 3 full 3 > "$work/commit-idle.out"
 idle_commit_ms=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' "$work/commit-idle.out")
 servers="${SERVERS:-ours ours-normal node-mem node-file floor}"  # SERVERS=... to run some
-for s in $servers; do run_workloads $s; done
-# What the default segment size (1000 messages: a segment every 10 JSON
-# appends of 100) costs the JSON workload: ours again, with segments of up to
-# 100,000 messages (the 4 MiB threshold then seals them).
-if [[ " $servers " == *" ours "* ]]; then
-  start_server ours-bigseg
-  name=ours-bigseg  # for best(), defined in run_workloads
-  R[ours,jsonbigseg]=$(get "$(best msgs json "$url" 8 100 $SECS)" msgs)
-  kill $pid; wait $pid 2>/dev/null || true
-fi
+run_all
 
 ratio() { awk -v a="$1" -v b="$2" -v inv="${3:-0}" 'BEGIN { if (a == "" || b == "" || a+0 == 0 || b+0 == 0) { print "-"; exit } r = inv ? b/a : a/b; printf "%.2fx", r }'; }
 row() {  # label key [inverse: lower is better]
@@ -146,7 +182,7 @@ json_bound=$(awk -v c="${idle_commit_ms:-0}" -v f="${R[floor,json]:-0}" 'BEGIN {
 echo "JSON at full sync, 8 connections, bound by the floor's round trip plus one idle commit per append: ${json_bound:-?} msgs/s; ours at full sync: ${R[ours,json]:-?} ($(ratio "${R[ours,json]:-}" "$json_bound")); 2x Node in-memory: $(awk -v n="${R[node-mem,json]:-0}" 'BEGIN { printf "%.0f", 2 * n }')"
 [ -n "${R[ours,jsonbigseg]:-}" ] && echo "JSON at full sync with --segment-max-messages 100000 (default 1000): ${R[ours,jsonbigseg]} msgs/s ($(ratio "${R[ours,jsonbigseg]}" "${R[node-mem,json]:-}") Node in-memory)"
 echo "floor = bench/floor.cc: no durability, no protocol work; the machine's limit for each workload"
-echo "appends and JSON: the best of 3 runs of $SECS s each; catch-up: the best of $ROUNDS reads"
+echo "appends and JSON: 3 rounds of $SECS s, every server in turn in each round, the best round counts; catch-up: the best of $ROUNDS reads; each workload runs against every server before the next"
 echo "ratios: higher is better for us (latencies are inverted)"
 echo
 printf "| %-34s | %-12s | %-12s | %-12s | %-12s | %-12s | %-8s | %-8s | %-8s | %-8s |\n" workload ours ours-normal node-mem node-file floor "full/mem" "full/file" "norm/mem" "full/floor"
