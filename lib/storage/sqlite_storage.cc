@@ -867,10 +867,9 @@ class SqliteStorage final : public Storage {
         sealed.swap(sealed_);
         lock.unlock();
         Status s = RecordSealed(&sealed);
+        if (!s.ok()) RequeueSealed(&sealed);
         lock.lock();
         if (!s.ok()) {
-          sealed_.insert(sealed_.begin(), std::make_move_iterator(sealed.begin()),
-                         std::make_move_iterator(sealed.end()));
           backoff = std::chrono::milliseconds(250);
           std::fprintf(stderr, "durablestreams: recording sealed segments deferred: %s\n",
                        s.ToString().c_str());
@@ -950,9 +949,7 @@ class SqliteStorage final : public Storage {
         seg.object_size = objects.back().size();
         seg.key = storage::SegmentKey(h.path, id, seg.start);
         total += seg.object_size;
-        h.cold_end = seg.end;
-        h.messages -= std::min<uint64_t>(h.messages, seg.messages);
-        h.bytes -= std::min<uint64_t>(h.bytes, seg.end - seg.start);
+        MovePast(&h, seg);
         segs.push_back(std::move(seg));
       }
     }
@@ -967,14 +964,17 @@ class SqliteStorage final : public Storage {
     std::lock_guard<std::mutex> lock(tier_mu_);
     for (SealedSegment& seg : segs) {
       auto it = hot_.find(seg.stream_id);
-      if (it != hot_.end() && it->second.cold_end == seg.start) {
-        it->second.cold_end = seg.end;
-        it->second.messages -= std::min<uint64_t>(it->second.messages, seg.messages);
-        it->second.bytes -= std::min<uint64_t>(it->second.bytes, seg.end - seg.start);
-      }
+      if (it != hot_.end() && it->second.cold_end == seg.start) MovePast(&it->second, seg);
       sealed_.push_back(std::move(seg));
     }
     return Status::OK();
+  }
+
+  // The hot part of *h now begins after `seg`.
+  static void MovePast(HotState* h, const SealedSegment& seg) {
+    h->cold_end = seg.end;
+    h->messages -= std::min<uint64_t>(h->messages, seg.messages);
+    h->bytes -= std::min<uint64_t>(h->bytes, seg.end - seg.start);
   }
 
   // Step 2 of rotation inside the open transaction: the segments' rows in,
