@@ -419,6 +419,7 @@ int main(int argc, char** argv) {
     std::atomic<bool> writing{true};
     std::atomic<long> sent_count{0};
     auto epoch = Clock::now();
+    std::vector<double> writer_ms;  // each append's round trip (the writer thread's)
     std::thread writer([&] {
       auto c = Client(u);
       long seq = 0;
@@ -426,7 +427,9 @@ int main(int argc, char** argv) {
       while (std::chrono::duration<double>(Clock::now() - epoch).count() < seconds) {
         long us = static_cast<long>(std::chrono::duration<double, std::micro>(Clock::now() - epoch).count());
         std::string body = "m" + std::to_string(seq) + "@" + std::to_string(us) + ";";
+        auto t0 = Clock::now();
         auto r = c->Post((u.prefix + "/" + path).c_str(), body, "text/plain");
+        writer_ms.push_back(Ms(Clock::now() - t0));
         if (r && r->status == 204) ++seq;
         next += std::chrono::microseconds(static_cast<long>(1e6 / rate));
         std::this_thread::sleep_until(next);
@@ -490,9 +493,9 @@ int main(int argc, char** argv) {
       close(fds[i].fd);
     }
     double secs = std::chrono::duration<double>(Clock::now() - epoch).count();
-    std::printf("result ssefan readers=%zu sent=%ld writer_rate=%.1f complete=%ld bad=%ld p50=%.1f p99=%.1f cpu=%.2f\n",
-                fds.size(), sent_count.load(), sent_count / seconds, complete, bad, Pct(lat, 0.5),
-                Pct(lat, 0.99), (CpuSeconds() - cpu0) / secs);
+    std::printf("result ssefan readers=%zu sent=%ld writer_rate=%.1f writer_p99=%.1f complete=%ld bad=%ld p50=%.1f p99=%.1f cpu=%.2f\n",
+                fds.size(), sent_count.load(), sent_count / seconds, Pct(writer_ms, 0.99), complete, bad,
+                Pct(lat, 0.5), Pct(lat, 0.99), (CpuSeconds() - cpu0) / secs);
     return 0;
   }
   if (w == "hold") {  // load hold URL READERS SECONDS [sse|long-poll]: idle readers, for RSS per reader

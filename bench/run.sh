@@ -137,7 +137,7 @@ run_all() {
   for n in $READERS_SMALL $READERS_BIG $READERS_HUGE; do
     for s in $servers; do
       line=$(r "$s" ssefan $n 20 $SSE_SECS)
-      R[$s,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s, $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad, load generator $(get "$line" cpu) cores"
+      R[$s,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s (its append p99 $(get "$line" writer_p99) ms), $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad, load generator $(get "$line" cpu) cores"
       R[$s,sse${n}p99]=$(get "$line" p99)
       sleep 1
     done

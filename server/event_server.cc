@@ -47,6 +47,8 @@ constexpr size_t kLiveHighWater = 256 * 1024;
 // Response bodies at least this large are sent from their own buffer, not
 // copied behind the headers.
 constexpr size_t kSeparateBody = 64 * 1024;
+// Live pumps a loop runs before it looks at its sockets again.
+constexpr size_t kLivePumpsPerTurn = 128;
 
 const char* Reason(int status) {
   switch (status) {
@@ -80,17 +82,48 @@ const char* Reason(int status) {
 
 // Work for a loop's thread, posted from any thread. Shared with engine
 // callbacks, which may outlive the loop: once closed, posts are dropped.
+// Two queues: answers to requests (and control work) run as soon as the loop
+// looks; live pumps (an SSE reader has new bytes) may be many after one
+// append, and the loop works through them in turns between its I/O, so a
+// broadcast to thousands of readers does not hold up the next request.
 class Mailbox {
  public:
   explicit Mailbox(int evfd) : evfd_(evfd) {}
   ~Mailbox() { ::close(evfd_); }
   int fd() const { return evfd_; }
 
-  void Post(std::function<void()> fn) {
+  void Post(std::function<void()> fn) { Push(&tasks_, std::move(fn)); }
+  void PostLive(std::function<void()> fn) { Push(&live_, std::move(fn)); }
+
+  // Moves what is queued out: answers into *tasks, live pumps onto the end
+  // of *live.
+  void Take(std::vector<std::function<void()>>* tasks, std::deque<std::function<void()>>* live) {
+    uint64_t v;
+    ssize_t n = ::read(evfd_, &v, sizeof v);
+    (void)n;
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks->swap(tasks_);
+    for (auto& fn : live_) live->push_back(std::move(fn));
+    live_.clear();
+  }
+
+  // Drops what is queued and every later post.
+  void Close() {
+    std::vector<std::function<void()>> dropped, dropped_live;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+      dropped.swap(tasks_);
+      dropped_live.swap(live_);
+    }
+  }
+
+ private:
+  void Push(std::vector<std::function<void()>>* queue, std::function<void()> fn) {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
-    bool wake = tasks_.empty();
-    tasks_.push_back(std::move(fn));
+    bool wake = tasks_.empty() && live_.empty();
+    queue->push_back(std::move(fn));
     if (wake) {
       uint64_t one = 1;
       ssize_t n = ::write(evfd_, &one, sizeof one);
@@ -98,30 +131,10 @@ class Mailbox {
     }
   }
 
-  std::vector<std::function<void()>> Take() {
-    uint64_t v;
-    ssize_t n = ::read(evfd_, &v, sizeof v);
-    (void)n;
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::function<void()>> out;
-    out.swap(tasks_);
-    return out;
-  }
-
-  // Drops what is queued and every later post.
-  void Close() {
-    std::vector<std::function<void()>> dropped;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closed_ = true;
-      dropped.swap(tasks_);
-    }
-  }
-
- private:
   const int evfd_;
   std::mutex mu_;
   std::vector<std::function<void()>> tasks_;  // guarded by mu_
+  std::vector<std::function<void()>> live_;   // guarded by mu_
   bool closed_ = false;                       // guarded by mu_
 };
 
@@ -274,7 +287,9 @@ class Loop {
     current_ = this;
     std::vector<epoll_event> events(256);
     while (!done_) {
-      int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), 1000);
+      // With live pumps waiting, only look for I/O between turns.
+      int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()),
+                           live_backlog_.empty() ? 1000 : 0);
       if (n < 0) {
         if (errno == EINTR) continue;
         break;
@@ -299,6 +314,7 @@ class Loop {
           if (c->state != Conn::State::kClosed && (ev & EPOLLOUT)) OnWritable(*c);
         }
       }
+      RunLiveTurn();
       if (draining_ && (conns_.empty() || Clock::now() >= drain_deadline_)) done_ = true;
     }
     mailbox_->Close();
@@ -308,7 +324,19 @@ class Loop {
   }
 
   void RunTasks() {
-    for (auto& t : mailbox_->Take()) t();
+    std::vector<std::function<void()>> tasks;
+    mailbox_->Take(&tasks, &live_backlog_);
+    for (auto& t : tasks) t();
+  }
+
+  // One turn of live pumps: enough to keep the sockets busy, few enough
+  // that a request arriving meanwhile waits a fraction of a millisecond.
+  void RunLiveTurn() {
+    for (size_t i = 0; i < kLivePumpsPerTurn && !live_backlog_.empty(); ++i) {
+      std::function<void()> fn = std::move(live_backlog_.front());
+      live_backlog_.pop_front();
+      fn();
+    }
   }
 
   void Accept() {
@@ -569,7 +597,7 @@ class Loop {
       std::shared_ptr<Mailbox> mailbox = mailbox_;
       c.live->SetNotify([loop, mailbox, weak, gen, posted] {
         if (posted->exchange(true)) return;  // a pump is already on its way
-        mailbox->Post([loop, weak, gen, posted] {
+        mailbox->PostLive([loop, weak, gen, posted] {
           posted->store(false);
           auto conn = weak.lock();
           if (conn && conn->generation == gen && conn->state == Conn::State::kLive) loop->PumpLive(*conn);
@@ -715,6 +743,7 @@ class Loop {
   std::shared_ptr<Mailbox> mailbox_;
   // The loop thread only:
   std::unordered_map<int, std::shared_ptr<Conn>> conns_;
+  std::deque<std::function<void()>> live_backlog_;  // live pumps not yet run
   bool draining_ = false;
   bool done_ = false;
   bool accept_paused_ = false;
