@@ -312,6 +312,8 @@ class SqliteStorage final : public Storage {
   }
 
   Status Load(LoadedState* out) override {
+    // The rotation thread is running already and shares the connection.
+    std::lock_guard<std::mutex> write_lock(write_mu_);
     Stmt s;
     Status st = s.Prepare(db_,
                           "SELECT id, path, content_type, ttl_seconds, expires_at_ms, "
@@ -1135,7 +1137,9 @@ class SqliteStorage final : public Storage {
     readers_cv_.notify_one();
   }
 
-  sqlite3* db_ = nullptr;  // the write connection: the commit thread only
+  // The write connection: the commit thread's, and the rotation thread's
+  // under write_mu_ (so everything after Open() takes write_mu_).
+  sqlite3* db_ = nullptr;
   std::vector<std::unique_ptr<Stmt>> stmts_;
   Stmt* begin_ = nullptr;
   Stmt* commit_ = nullptr;
