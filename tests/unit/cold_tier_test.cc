@@ -304,7 +304,7 @@ TEST_CASE("deleting a stream removes its segments") {
 // to the clean-up queue on the write connection, while the engine loads its
 // streams through that same connection: the load must take its turn (an
 // unguarded load crashed SQLite in about one run of the unit tests in
-// thirty; this test does not reproduce that reliably, but runs the path).
+// twenty; this test does not reproduce that reliably, but runs the path).
 TEST_CASE("restarts load while the rotation thread works on the same connection") {
   Cold c;
   // Streams enough that loading them takes a while.
