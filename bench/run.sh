@@ -79,24 +79,30 @@ interleaved() {
   done
 }
 
-# Idle cost first, each on a fresh server (freed memory would hide the
-# second): RSS and threads added by IDLE idle SSE readers, and by IDLE
-# waiting long-polls.
+# Idle cost first, each on a fresh server: RSS and threads added by IDLE idle
+# SSE readers, and by IDLE waiting long-polls. Measured as the growth from
+# the first IDLE/2 readers to all IDLE, so that memory the server freed while
+# starting (and reuses for the first readers) does not hide the cost.
 idle_cost() {
-  local name=$1 mode modes="sse long-poll"
+  local name=$1 mode modes="sse long-poll" half=$((IDLE / 2))
   [ "$name" = floor ] && modes=""  # it keeps nothing per reader worth measuring
   for mode in $modes; do
     start_server "$name"
     sleep 1
-    local base_rss; base_rss=$(proc_stat $pid VmRSS)
-    "$load" hold "$url" $IDLE 6 $mode > "$work/hold.out" &
-    local hp=$!
-    for _ in $(seq 1 300); do grep -q '^ready' "$work/hold.out" 2>/dev/null && break; sleep 0.1; done
+    local rss1 rss2 threads h1 h2
+    "$load" hold "$url" $half 12 $mode > "$work/hold1.out" &
+    h1=$!
+    for _ in $(seq 1 300); do grep -q '^ready' "$work/hold1.out" 2>/dev/null && break; sleep 0.1; done
     sleep 2
-    local rss threads; rss=$(proc_stat $pid VmRSS); threads=$(proc_stat $pid Threads)
-    R[$name,idle-$mode]="$(( (rss - base_rss) * 1024 / IDLE )) B/reader, $threads threads"
-    R[$name,idlekb-$mode]=$(( (rss - base_rss) * 1024 / IDLE ))
-    wait $hp || true
+    rss1=$(proc_stat $pid VmRSS)
+    "$load" hold "$url" $half 6 $mode > "$work/hold2.out" &
+    h2=$!
+    for _ in $(seq 1 300); do grep -q '^ready' "$work/hold2.out" 2>/dev/null && break; sleep 0.1; done
+    sleep 2
+    rss2=$(proc_stat $pid VmRSS); threads=$(proc_stat $pid Threads)
+    R[$name,idle-$mode]="$(( (rss2 - rss1) * 1024 / half )) B/reader, $threads threads"
+    R[$name,idlekb-$mode]=$(( (rss2 - rss1) * 1024 / half ))
+    wait $h1 $h2 || true
     kill $pid; wait $pid 2>/dev/null || true
     rm -rf "$work/ours-data" "$work/ours-normal-data" "$work/node-data"
   done
@@ -154,6 +160,9 @@ commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit.out")
 # long-poll round trip does: its median latency.
 "$build/bench/sqlite_commit" "$work" 3 full 3 > "$work/commit-idle.out"
 idle_commit_ms=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' "$work/commit-idle.out")
+# The same at synchronous=NORMAL (what --sync normal waits for: no fsync).
+"$build/bench/sqlite_commit" "$work" 3 normal > "$work/commit-normal.out"
+normal_commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit-normal.out")
 servers="${SERVERS:-ours ours-normal node-mem node-file floor}"  # SERVERS=... to run some
 run_all
 
@@ -174,6 +183,8 @@ echo "bare SQLite commit bound (WAL, synchronous=FULL, one row a commit): $commi
 # time per append (1 / its rate) plus the bare commit time bound it.
 http_bound=$(awk -v c="$commit_rate" -v f="${R[floor,append1]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 1 / (1 / c + 1 / f) }')
 echo "one append at a time over HTTP, bound by the floor's round trip (1/${R[floor,append1]:-?} s) plus one commit (1/$commit_rate s): ${http_bound:-?} /s; ours at full sync: ${R[ours,append1]:-?} /s ($(ratio "${R[ours,append1]:-}" "$http_bound"))"
+normal_bound=$(awk -v c="${normal_commit_rate:-0}" -v f="${R[floor,append1]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 1 / (1 / c + 1 / f) }')
+echo "the same at --sync normal (bare commit at synchronous=NORMAL: ${normal_commit_rate:-?} commits/s): ${normal_bound:-?} /s; ours-normal: ${R[ours-normal,append1]:-?} /s ($(ratio "${R[ours-normal,append1]:-}" "$normal_bound")); 1.5x Node in-memory: $(awk -v n="${R[node-mem,append1]:-0}" 'BEGIN { printf "%.0f", 1.5 * n }') /s"
 echo "one commit after 3 ms idle (bare SQLite, full sync), p50: ${idle_commit_ms:-?} ms; ours' long-poll overhead at full sync less that: $(awk -v a="${R[ours,rttover]:-0}" -v b="${idle_commit_ms:-0}" 'BEGIN { printf "%.3f", a - b }') ms (Node in-memory: ${R[node-mem,rttover]:-?} ms)"
 # Each JSON append waits at least for its HTTP round trip (the floor's time
 # per append on one of its 8 connections) and one commit that begins after it

@@ -86,6 +86,14 @@ struct Options {
   // better but hold more memory.
   size_t max_batch_ops = 4096;
 
+  // An append that finds no commit running and none queued, while the last
+  // batch held a single operation, is committed on the thread that called
+  // Handle() instead of the commit thread: a lone writer then pays no thread
+  // hand-offs, and concurrent writers still share commits on the commit
+  // thread. Handle() then returns after the commit (and the callback has
+  // run). false: Handle() never waits for storage.
+  bool commit_on_caller = true;
+
   // Cache-Control of catch-up and long-poll 200 responses.
   CacheVisibility cache_visibility = CacheVisibility::kPublic;
 

@@ -14,6 +14,10 @@
 //     not wait for it (readers never wait behind writers).
 //   - ReadMessages() only ever asks for positions below a tail that an
 //     earlier Apply() returned OK for.
+//   - A batch may append to a stream without upserting its record (when
+//     nothing else of it changed). Load() must then report the tail as the
+//     end of the stream's last stored append where that is past the stored
+//     record's `tail`.
 //   - Methods must not throw.
 //
 // Ownership: the engine holds the Storage through a std::shared_ptr.
@@ -43,7 +47,7 @@ struct StreamRecord {
   int64_t created_at_ms = 0;
   int64_t last_access_ms = 0;  // last read or write (for the sliding TTL)
   bool closed = false;
-  uint64_t tail = 0;           // position after the last byte
+  uint64_t tail = 0;           // position after the last byte (see Load())
   std::string last_stream_seq; // last Stream-Seq accepted ("" = none)
   // The producer tuple whose append closed the stream, if one did.
   std::optional<std::string> closed_by_producer;
@@ -119,7 +123,8 @@ class Storage {
  public:
   virtual ~Storage() = default;
 
-  // Reads every stream and producer record (at engine start).
+  // Reads every stream and producer record (at engine start). A stream's
+  // tail is the larger of its record's and the end of its last append.
   virtual Status Load(LoadedState* out) = 0;
 
   // Applies `batch` atomically and durably. A kNoSpace status means the disk

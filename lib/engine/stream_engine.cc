@@ -14,6 +14,10 @@
 //     snapshots, answers the ops and wakes live readers. Ops that wait while
 //     a commit runs share the next one: group commit. One thread deciding
 //     everything also serializes validation + append per (stream, producer).
+//     A lone writer's append (none queued, none committing, the last batch a
+//     single op) is processed the same way on the caller's thread instead,
+//     which takes the writer's turn (writer_busy_) so that still only one
+//     thread at a time decides and commits.
 //   - Live readers register on their Stream under its mutex after checking
 //     the snapshot's tail, and the commit thread swaps the snapshot under the
 //     same mutex, so a reader either sees new data in the snapshot or is on
@@ -221,6 +225,7 @@ struct Op {
 struct Overlay {
   std::shared_ptr<Stream> stream;  // null: no live stream at this path now
   StreamRecord rec;
+  std::shared_ptr<const StreamMeta> base;  // the published snapshot rec came from
   bool dirty = false;     // rec must be written
   bool created = false;   // the stream was created in this batch
   bool closed_now = false;
@@ -436,19 +441,50 @@ class EngineImpl final : public StreamEngine {
     return it == by_id_.end() ? nullptr : it->second;
   }
 
+  // Queues `op` for the commit thread, or commits it on the calling thread
+  // (see Options::commit_on_caller): an append that finds no commit running
+  // and none queued, while the last batch was a single op (a writer alone,
+  // so no batch to share), skips the two thread hand-offs.
   void Enqueue(std::unique_ptr<Op> op) {
+    bool here = false;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       if (!stopping_) {
-        queue_.push_back(std::move(op));
-        op = nullptr;
+        if (options_.commit_on_caller && op->kind == Op::Kind::kAppend && !writer_busy_ &&
+            queue_.empty() && last_batch_single_) {
+          writer_busy_ = true;
+          here = true;
+        } else {
+          queue_.push_back(std::move(op));
+          op = nullptr;
+        }
       }
+    }
+    if (here) {
+      std::vector<std::unique_ptr<Op>> ops;
+      ops.push_back(std::move(op));
+      ProcessBatch(ops);
+      ReleaseWriter(1);
+      return;
     }
     if (op) {
       if (op->done) op->done(Finish(Error(ErrorCode::kUnavailable, "the server is shutting down")));
       return;
     }
     queue_cv_.notify_one();
+  }
+
+  // Ends a turn as the writer (the commit thread's or a caller's) that
+  // processed `ops` ops; the commit thread may be waiting for it.
+  void ReleaseWriter(size_t ops) {
+    bool queued;
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      writer_busy_ = false;
+      last_batch_single_ = ops == 1;
+      queued = !queue_.empty() || stopping_;
+    }
+    if (queued) queue_cv_.notify_one();
   }
 
   void EnqueueExpire(const std::string& path) {
@@ -1093,7 +1129,7 @@ class EngineImpl final : public StreamEngine {
       std::vector<std::unique_ptr<Op>> ops;
       {
         std::unique_lock<std::mutex> lock(queue_mu_);
-        queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+        queue_cv_.wait(lock, [&] { return (!queue_.empty() || stopping_) && !writer_busy_; });
         if (queue_.empty()) return;  // stopping, and everything is done
         size_t n = std::min(queue_.size(), std::max<size_t>(1, options_.max_batch_ops));
         ops.reserve(n);
@@ -1101,8 +1137,10 @@ class EngineImpl final : public StreamEngine {
           ops.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
+        writer_busy_ = true;
       }
       ProcessBatch(ops);
+      ReleaseWriter(ops.size());
     }
   }
 
@@ -1117,6 +1155,7 @@ class EngineImpl final : public StreamEngine {
           ov.stream = std::move(s);
           ov.rec = meta->rec;
           ov.published_tail = meta->rec.tail;
+          ov.base = std::move(meta);
         }
       }
     }
@@ -1561,6 +1600,24 @@ class EngineImpl final : public StreamEngine {
     }
   }
 
+  // Whether the batch changed nothing of an existing stream's record but its
+  // tail (and last access, which matters only with a sliding TTL). Its row
+  // is then not rewritten: the storage derives the tail from the appends it
+  // holds (Storage::Load), which saves a page write per append.
+  static bool OnlyTailMoved(const Overlay& ov) {
+    if (ov.created || !ov.base || ov.rec.ttl_seconds) return false;
+    const StreamRecord& a = ov.base->rec;
+    const StreamRecord& b = ov.rec;
+    return a.id == b.id && a.path == b.path && a.content_type == b.content_type &&
+           a.ttl_seconds == b.ttl_seconds && a.expires_at_ms == b.expires_at_ms &&
+           a.created_at_ms == b.created_at_ms && a.closed == b.closed &&
+           a.last_stream_seq == b.last_stream_seq && a.closed_by_producer == b.closed_by_producer &&
+           a.closed_by_epoch == b.closed_by_epoch && a.closed_by_seq == b.closed_by_seq &&
+           a.fork_source_id == b.fork_source_id && a.forked_from == b.forked_from &&
+           a.fork_anchor == b.fork_anchor && a.fork_sub_offset == b.fork_sub_offset &&
+           a.fork_offset == b.fork_offset && a.soft_deleted == b.soft_deleted;
+  }
+
   void CommitBatch(BatchCtx& ctx, std::vector<std::unique_ptr<Op>>& ops, size_t begin,
                    size_t end) {
     // Streams removed in this batch take no writes after their deletion.
@@ -1569,6 +1626,7 @@ class EngineImpl final : public StreamEngine {
     for (auto& [path, ov] : ctx.by_path) {
       if (!ov.stream || !ov.dirty) continue;
       ov.rec.last_access_ms = std::max(ov.rec.last_access_ms, ov.stream->last_access_ms.load());
+      if (OnlyTailMoved(ov)) continue;
       ctx.wb.upsert_streams.push_back(ov.rec);
     }
     for (auto& [key, st] : ctx.producers) {
@@ -1783,9 +1841,14 @@ class EngineImpl final : public StreamEngine {
   std::condition_variable queue_cv_;
   std::deque<std::unique_ptr<Op>> queue_;  // guarded by queue_mu_
   bool stopping_ = false;                  // guarded by queue_mu_
+  // Whether a thread is processing a batch: the commit thread, or a caller
+  // committing its own append. Only one at a time; the members below are
+  // theirs.
+  bool writer_busy_ = false;               // guarded by queue_mu_
+  bool last_batch_single_ = true;          // guarded by queue_mu_
   std::thread writer_;
 
-  // The commit thread only:
+  // The writer (see writer_busy_) only:
   int64_t next_id_ = 1;
   std::unordered_map<int64_t, int64_t> children_;  // stream id -> forks that read from it
   std::unordered_map<int64_t, std::unordered_map<std::string, protocol::ProducerState>> producers_;

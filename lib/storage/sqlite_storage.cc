@@ -349,6 +349,22 @@ class SqliteStorage final : public Storage {
       out->streams.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load streams");
+    // The engine rewrites a stream's row only when more than its tail
+    // changed: the tail is also where its last append (hot or sealed) ends.
+    Stmt last;
+    st = last.Prepare(db_,
+                      "SELECT max(coalesce((SELECT max(end_pos) FROM messages WHERE stream_id = ?1), 0), "
+                      "coalesce((SELECT max(end_pos) FROM segments WHERE stream_id = ?1), 0))");
+    if (!st.ok()) return st;
+    for (StreamRecord& r : out->streams) {
+      sqlite3_bind_int64(last.get(), 1, r.id);
+      rc = sqlite3_step(last.get());
+      if (rc == SQLITE_ROW) {
+        r.tail = std::max(r.tail, static_cast<uint64_t>(sqlite3_column_int64(last.get(), 0)));
+      }
+      last.Reset();
+      if (rc != SQLITE_ROW) return SqliteError(db_, rc, "load tails");
+    }
     Stmt p;
     st = p.Prepare(db_,
                    "SELECT stream_id, producer_id, epoch, last_seq, updated_at_ms FROM producers");

@@ -96,3 +96,40 @@ TEST_CASE("the WAL starts over while readers overlap every commit", "[sqlite]") 
   REQUIRE(storage->ReadMessages(1, 0, rec.tail, SIZE_MAX, &out).ok());
   CHECK(out.size() == 3000);
 }
+
+// The engine skips rewriting a stream's row when only its tail moved: Load()
+// must find the tail where the last append ends, hot or sealed.
+TEST_CASE("Load reports the tail of appends made without a record upsert", "[sqlite]") {
+  dstest::TempDir dir;
+  const std::string db = dir.path() + "/streams.db";
+  {
+    auto storage = OpenStorage(db);
+    ds::StreamRecord rec;
+    rec.id = 7;
+    rec.path = "/s";
+    rec.content_type = "text/plain";
+    rec.tail = 0;
+    ds::WriteBatch create;
+    create.upsert_streams.push_back(rec);
+    REQUIRE(storage->Apply(create).ok());
+    uint64_t pos = 0;
+    for (int i = 0; i < 3; ++i) {
+      ds::WriteBatch b;
+      ds::AppendRecord a;
+      a.stream_id = 7;
+      a.start = pos;
+      a.data = "abcde";
+      pos += a.data.size();
+      b.appends.push_back(std::move(a));
+      REQUIRE(storage->Apply(b).ok());
+    }
+  }
+  auto storage = OpenStorage(db);
+  ds::LoadedState state;
+  REQUIRE(storage->Load(&state).ok());
+  REQUIRE(state.streams.size() == 1);
+  CHECK(state.streams[0].tail == 15);
+  std::vector<ds::StoredMessage> msgs;
+  REQUIRE(storage->ReadMessages(7, 0, 15, 1 << 20, &msgs).ok());
+  CHECK(msgs.size() == 3);
+}
