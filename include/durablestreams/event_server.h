@@ -12,6 +12,11 @@
 // over the engine's max_body_bytes without reading them. Requests on one
 // connection are answered in order (pipelining works, one at a time).
 //
+// With the engine's Options::commit_on_caller (the default), the append of a
+// lone writer commits on the loop thread that read it: that loop waits for
+// one commit (an fsync at full sync) instead of two thread hand-offs. Appends
+// that arrive together still go to the commit thread and share its commits.
+//
 // Thread safety: Start() and Stop() from one thread; port() from any. The
 // engine must outlive the server. Linux only (epoll, eventfd, timerfd).
 #ifndef DURABLESTREAMS_EVENT_SERVER_H_
