@@ -28,6 +28,18 @@ std::shared_ptr<ds::Storage> OpenStorage(const std::string& path) {
   return std::move(r).value();
 }
 
+// Stores the row of a new stream `id` at `path`, tail 0, and returns it.
+ds::StreamRecord CreateStream(ds::Storage& storage, int64_t id, const std::string& path) {
+  ds::StreamRecord rec;
+  rec.id = id;
+  rec.path = path;
+  rec.content_type = "application/octet-stream";
+  ds::WriteBatch create;
+  create.upsert_streams.push_back(rec);
+  REQUIRE(storage.Apply(create).ok());
+  return rec;
+}
+
 }  // namespace
 
 // SQLite's own (passive) checkpoints start the WAL over only when one finds
@@ -38,13 +50,7 @@ TEST_CASE("the WAL starts over while readers overlap every commit", "[sqlite]") 
   dstest::TempDir dir;
   const std::string db = dir.path() + "/streams.db";
   auto storage = OpenStorage(db);
-  ds::StreamRecord rec;
-  rec.id = 1;
-  rec.path = "/s";
-  rec.content_type = "application/octet-stream";
-  ds::WriteBatch create;
-  create.upsert_streams.push_back(rec);
-  REQUIRE(storage->Apply(create).ok());
+  ds::StreamRecord rec = CreateStream(*storage, 1, "/s");
 
   std::atomic<bool> stop{false};
   std::atomic<int> reader_errors{0};
@@ -104,14 +110,7 @@ TEST_CASE("Load reports the tail of appends made without a record upsert", "[sql
   const std::string db = dir.path() + "/streams.db";
   {
     auto storage = OpenStorage(db);
-    ds::StreamRecord rec;
-    rec.id = 7;
-    rec.path = "/s";
-    rec.content_type = "text/plain";
-    rec.tail = 0;
-    ds::WriteBatch create;
-    create.upsert_streams.push_back(rec);
-    REQUIRE(storage->Apply(create).ok());
+    CreateStream(*storage, 7, "/s");
     uint64_t pos = 0;
     for (int i = 0; i < 3; ++i) {
       ds::WriteBatch b;
