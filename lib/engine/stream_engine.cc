@@ -175,7 +175,7 @@ struct LiveReader {
   std::string client_cursor;
   bool base64 = false;
   bool json = false;
-  uint64_t next_pos = 0;  // after registration: the commit thread only
+  uint64_t next_pos = 0;  // after registration: the writer only (writer_busy_)
   // While catching up: the snapshot being read (then null).
   std::shared_ptr<const StreamMeta> catchup_meta;
   bool sent_control = false;
@@ -758,7 +758,7 @@ class EngineImpl final : public StreamEngine {
       gone = stream->gone || meta->rec.soft_deleted;
       if (!gone && meta->rec.tail == pos && !meta->rec.closed) {
         stream->waiters.push_back(w);
-        // Under the lock so the commit thread cannot fire the waiter before
+        // Under the lock so the writer (commit thread or caller) cannot fire the waiter before
         // its timer id is set.
         w->timer = timer_.Schedule(options_.long_poll_timeout, [this, w] { OnLongPollTimeout(w); });
         return;

@@ -353,7 +353,8 @@ class SqliteStorage final : public Storage {
     // changed: the tail is also where its last append (hot or sealed) ends.
     Stmt last;
     st = last.Prepare(db_,
-                      "SELECT max(coalesce((SELECT max(end_pos) FROM messages WHERE stream_id = ?1), 0), "
+                      "SELECT max("
+                      "coalesce((SELECT max(end_pos) FROM messages WHERE stream_id = ?1), 0), "
                       "coalesce((SELECT max(end_pos) FROM segments WHERE stream_id = ?1), 0))");
     if (!st.ok()) return st;
     for (StreamRecord& r : out->streams) {
