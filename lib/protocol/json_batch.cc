@@ -108,14 +108,36 @@ class GrammarCheck {
       if (!More()) return false;
       char e = s_[i_++];
       if (e == 'u') {
-        for (int k = 0; k < 4; ++k) {
-          if (!More() || !std::isxdigit(static_cast<unsigned char>(s_[i_++]))) return false;
+        // As simdjson: a surrogate escape must be a high one followed by an
+        // escaped low one, or the document is refused.
+        int unit = Hex4();
+        if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return false;
+        if (unit >= 0xD800 && unit <= 0xDBFF) {
+          if (!Literal("\\u")) return false;
+          int low = Hex4();
+          if (low < 0xDC00 || low > 0xDFFF) return false;
         }
       } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
         return false;
       }
     }
     return false;
+  }
+  // The four hex digits of a \u escape as a UTF-16 code unit; -1 if they
+  // are not four hex digits.
+  int Hex4() {
+    int unit = 0;
+    for (int k = 0; k < 4; ++k) {
+      if (!More()) return -1;
+      char h = s_[i_++];
+      int v = h >= '0' && h <= '9'   ? h - '0'
+              : h >= 'a' && h <= 'f' ? h - 'a' + 10
+              : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                     : -1;
+      if (v < 0) return -1;
+      unit = unit * 16 + v;
+    }
+    return unit;
   }
   bool Value(int depth) {
     if (!More() || depth > kMaxDepth) return false;

@@ -197,6 +197,20 @@ TEST_CASE("invalid JSON and empty arrays are told apart") {
   CHECK(SplitJsonBatch("{\"a\" 1e400}").error == JsonBatchError::kInvalidJson);
   CHECK(SplitJsonBatch("01e400").error == JsonBatchError::kInvalidJson);
   CHECK(SplitJsonBatch("[1e400, \"\\x\"]").error == JsonBatchError::kInvalidJson);
+  // A number simdjson cannot hold sends the document to the grammar check,
+  // which refuses lone surrogates as simdjson does (a fuzz finding: the
+  // message "\uDDDD" alone would be refused, in the batch accepted).
+  for (const char* bad : {R"([9e876,"]\uDDDD"])", R"([1e400,"\uD800"])",
+                          R"([1e400,"\uD800\u0041"])", R"([1e400,"\uDC00\uD800"])",
+                          R"([1e400,"\uD83D"])"}) {
+    CAPTURE(bad);
+    CHECK(SplitJsonBatch(bad).error == JsonBatchError::kInvalidJson);
+    CHECK(SplitJsonBatch(std::string(bad).substr(7, std::string(bad).size() - 8)).error ==
+          JsonBatchError::kInvalidJson);
+  }
+  JsonBatch pair = SplitJsonBatch(R"([1e400,"a\uD83D\uDE00b","\u00e9"])");
+  CHECK(pair.error == JsonBatchError::kNone);
+  CHECK(pair.messages.size() == 3);
   CHECK(SplitJsonBatch("[ 1e400 ]").messages.size() == 1);
 }
 
