@@ -6,6 +6,11 @@
 //   - a pool of read-only connections for concurrent readers. In WAL mode a
 //     reader sees the last committed snapshot and never waits for the writer.
 //
+// Small appends go to the append log (`log`: commit order, no index but the
+// rowid) and are folded into `messages` (ordered by stream) thousands at a
+// time; readers find a stream's log rows through an index in memory that
+// they check against `log_state.gen` in their snapshot (BeginRead).
+//
 // The schema, its version and what recovery does are written down in
 // docs/format.md; keep the two in step.
 //
@@ -48,7 +53,7 @@ namespace durablestreams {
 namespace {
 
 // Do not change existing values: they are stored in PRAGMA user_version.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 const char* const kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS streams (
@@ -114,6 +119,29 @@ CREATE TABLE IF NOT EXISTS segment_cleanup (
 // each, little-endian. NULL: the row is one message.
 const char* const kMigrateV4 = R"sql(
 ALTER TABLE messages ADD COLUMN sizes BLOB;
+)sql";
+
+// Version 5: the append log. Small appends land in `log`, in commit order
+// and with no index but its rowid, so a commit writes one or two pages of it
+// however many streams it touches; `messages` has one index leaf per stream.
+// A fold moves every log row into `messages` in one transaction, sorted by
+// stream, and bumps `log_state.gen` (as does any other deletion of log rows).
+// Readers find a stream's log rows through an index in memory, checked
+// against `gen` in their snapshot (SqliteStorage::BeginRead).
+const char* const kMigrateV5 = R"sql(
+CREATE TABLE IF NOT EXISTS log (
+  seq            INTEGER PRIMARY KEY,
+  stream_id      INTEGER NOT NULL,
+  end_pos        INTEGER NOT NULL,
+  data           BLOB    NOT NULL,
+  last_in_append INTEGER NOT NULL,
+  sizes          BLOB
+);
+CREATE TABLE IF NOT EXISTS log_state (
+  id  INTEGER PRIMARY KEY CHECK (id = 0),
+  gen INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO log_state (id, gen) VALUES (0, 0);
 )sql";
 
 // Test hook (docs/reliability.md): DS_FAULT_ROTATION=put:N or commit:N makes
@@ -186,6 +214,8 @@ void BindOptional(sqlite3_stmt* s, int i, const std::optional<int64_t>& v) {
 struct ReadConn {
   ~ReadConn() {
     read.Finalize();
+    log_row.Finalize();
+    gen.Finalize();
     segments.Finalize();
     begin.Finalize();
     commit.Finalize();
@@ -193,6 +223,8 @@ struct ReadConn {
   }
   sqlite3* db = nullptr;
   Stmt read;
+  Stmt log_row;
+  Stmt gen;
   Stmt segments;
   Stmt begin;
   Stmt commit;
@@ -216,6 +248,28 @@ struct SealedSegment {
   uint64_t object_size = 0;
   uint64_t messages = 0;
 };
+
+// A log row in the index in memory: where it ends and its `seq`.
+struct LogEntry {
+  uint64_t end = 0;
+  int64_t seq = 0;
+};
+
+// What one transaction does to the log, published to the index in memory
+// once it has committed.
+struct LogChange {
+  std::vector<std::pair<int64_t, LogEntry>> added;  // (stream id, row), in order
+  std::vector<int64_t> dropped;                     // streams whose log rows went
+  size_t bytes = 0;                                 // of the added rows
+  bool folded = false;                              // every log row moved
+};
+
+// The log is folded into `messages` once it holds this many rows or bytes.
+constexpr size_t kFoldRows = 4096;
+constexpr size_t kFoldBytes = 4 << 20;
+// An append of this many bytes or more goes straight to `messages` when its
+// stream has no log rows: its own pages outweigh one index leaf.
+constexpr size_t kDirectBytes = 1024;
 
 // WAL frames (pages) after which a commit checkpoints (SQLite's default).
 constexpr int kCheckpointFrames = 1000;
@@ -276,6 +330,8 @@ class SqliteStorage final : public Storage {
     if (!s.ok()) return s;
     s = PrepareWriter();
     if (!s.ok()) return s;
+    s = OpenLog();
+    if (!s.ok()) return s;
     for (int i = 0; i < options.read_connections; ++i) {
       auto conn = std::make_unique<ReadConn>();
       rc = sqlite3_open_v2(path.c_str(), &conn->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
@@ -285,6 +341,11 @@ class SqliteStorage final : public Storage {
       s = conn->read.Prepare(conn->db,
                              "SELECT end_pos, data, last_in_append, sizes FROM messages WHERE stream_id=?1 AND "
                              "end_pos>?2 ORDER BY end_pos");
+      if (s.ok()) {
+        s = conn->log_row.Prepare(
+            conn->db, "SELECT end_pos, data, last_in_append, sizes FROM log WHERE seq=?1");
+      }
+      if (s.ok()) s = conn->gen.Prepare(conn->db, "SELECT gen FROM log_state WHERE id=0");
       if (s.ok()) {
         s = conn->segments.Prepare(conn->db,
                                    "SELECT start_pos, end_pos, object_key, object_size, messages "
@@ -389,7 +450,12 @@ class SqliteStorage final : public Storage {
     std::lock_guard<std::mutex> write_lock(write_mu_);
     Status s = begin_->Exec("begin");
     if (!s.ok()) return s;
-    s = ApplyInTransaction(b);
+    LogChange log;
+    s = ApplyInTransaction(b, &log);
+    if (s.ok() &&
+        (log_rows_ + log.added.size() >= kFoldRows || log_bytes_ + log.bytes >= kFoldBytes)) {
+      s = FoldInTransaction(&log);
+    }
     // Segments the rotation thread has put ride along: their rows cost this
     // commit a few pages instead of a commit (and an fsync) each. A failure
     // there leaves them for later and does not fail the batch.
@@ -401,6 +467,7 @@ class SqliteStorage final : public Storage {
       }
       if (!sealed.empty() && !RecordSealedInSavepoint(sealed)) RequeueSealed(&sealed);
     }
+    if (s.ok()) s = BumpGen(log);
     if (s.ok()) s = commit_->Exec("commit");
     if (!s.ok()) {
       // After SQLITE_FULL and some I/O errors SQLite rolls back by itself;
@@ -409,6 +476,7 @@ class SqliteStorage final : public Storage {
       RequeueSealed(&sealed);
       return s;
     }
+    PublishLog(log);
     if (store_) {
       NoteApplied(b);
       if (!sealed.empty()) NoteRecorded(sealed.size());
@@ -421,28 +489,33 @@ class SqliteStorage final : public Storage {
     ReadConn* conn = AcquireReader();
     size_t first = out->size();
     size_t bytes = 0;
-    // Most reads are of the hot part: try it alone first. Hot rows are
-    // contiguous, so when the first row starts at or before `from` nothing
-    // before it matters; otherwise the range (or part of it) has been
-    // rotated, maybe while we looked, and both tables are read in one
-    // snapshot.
-    Status status = ReadHot(conn, stream_id, from, to, max_bytes, out, &bytes);
-    if (status.ok() && out->size() == first) {
-      std::vector<storage::SegmentInfo> segments;
-      status = ReadBothTiers(conn, stream_id, from, to, max_bytes, &segments, out, &bytes);
-      if (status.ok() && !segments.empty()) {
-        // The hot rows read above follow the segments; fetch the segments
-        // (outside the snapshot: objects never change) and put them first.
-        std::vector<StoredMessage> hot(std::make_move_iterator(out->begin() + first),
-                                       std::make_move_iterator(out->end()));
-        out->resize(first);
-        bytes = 0;
-        status = ReadSegments(segments, from, to, max_bytes, out, &bytes);
-        for (StoredMessage& m : hot) {
-          if (!status.ok() || bytes >= max_bytes || m.start >= to) break;
-          bytes += m.data.size();
-          out->push_back(std::move(m));
-        }
+    // One snapshot. Most reads are of the hot part: try it alone first. Hot
+    // rows are contiguous, so when the first row starts at or before `from`
+    // nothing before it matters; otherwise the range (or part of it) has
+    // been rotated, and the segments are read first.
+    std::vector<LogEntry> log;
+    std::vector<storage::SegmentInfo> segments;
+    Status status = BeginRead(conn, stream_id, from, &log);
+    if (status.ok()) {
+      status = ReadHot(conn, stream_id, from, to, max_bytes, log, out, &bytes);
+      if (status.ok() && out->size() == first) {
+        status = ReadBothTiers(conn, stream_id, from, to, max_bytes, log, &segments, out, &bytes);
+      }
+      Status c = conn->commit.Exec("end read");
+      if (status.ok()) status = c;
+    }
+    if (status.ok() && !segments.empty()) {
+      // The hot rows read above follow the segments; fetch the segments
+      // (outside the snapshot: objects never change) and put them first.
+      std::vector<StoredMessage> hot(std::make_move_iterator(out->begin() + first),
+                                     std::make_move_iterator(out->end()));
+      out->resize(first);
+      bytes = 0;
+      status = ReadSegments(segments, from, to, max_bytes, out, &bytes);
+      for (StoredMessage& m : hot) {
+        if (!status.ok() || bytes >= max_bytes || m.start >= to) break;
+        bytes += m.data.size();
+        out->push_back(std::move(m));
       }
     }
     ReleaseReader(conn);
@@ -521,7 +594,8 @@ class SqliteStorage final : public Storage {
       if (!st.ok()) return st;
       *v = 1;
     }
-    const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4};  // to versions 2, 3, ...
+    const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4,
+                                 kMigrateV5};  // to versions 2, 3, ...
     for (int to = *v + 1; to <= kSchemaVersion; ++to) {
       Status st = MigrationStep(steps[to - 2], to);
       if (!st.ok()) return st;
@@ -585,12 +659,23 @@ class SqliteStorage final : public Storage {
         "object_size, messages) VALUES (?1,?2,?3,?4,?5,?6)",
         &s);
     drop_rotated_ = Prepare("DELETE FROM messages WHERE stream_id=?1 AND end_pos<=?2", &s);
+    insert_log_ =
+        Prepare("INSERT INTO log (stream_id, end_pos, data, last_in_append, sizes) "
+                "VALUES (?1,?2,?3,?4,?5)", &s);
+    del_log_row_ = Prepare("DELETE FROM log WHERE seq=?1", &s);
+    fold_copy_ = Prepare(
+        "INSERT INTO messages (stream_id, end_pos, data, last_in_append, sizes) "
+        "SELECT stream_id, end_pos, data, last_in_append, sizes FROM log ORDER BY stream_id, "
+        "end_pos",
+        &s);
+    fold_clear_ = Prepare("DELETE FROM log", &s);
+    set_gen_ = Prepare("UPDATE log_state SET gen=?1 WHERE id=0", &s);
     list_cleanup_ = Prepare("SELECT prefix FROM segment_cleanup LIMIT 64", &s);
     del_cleanup_ = Prepare("DELETE FROM segment_cleanup WHERE prefix=?1", &s);
     return s;
   }
 
-  Status ApplyInTransaction(const WriteBatch& b) {
+  Status ApplyInTransaction(const WriteBatch& b, LogChange* log) {
     Status s;
     std::string sizes;
     for (int64_t id : b.delete_streams) {
@@ -616,6 +701,14 @@ class SqliteStorage final : public Storage {
         sqlite3_bind_int64(st->get(), 1, id);
         s = st->Exec("delete stream");
         if (!s.ok()) return s;
+      }
+      if (auto it = log_index_.find(id); it != log_index_.end()) {
+        for (const LogEntry& e : it->second) {
+          sqlite3_bind_int64(del_log_row_->get(), 1, e.seq);
+          s = del_log_row_->Exec("delete stream");
+          if (!s.ok()) return s;
+        }
+        log->dropped.push_back(id);
       }
     }
     for (const StreamRecord& r : b.upsert_streams) {
@@ -662,7 +755,9 @@ class SqliteStorage final : public Storage {
       if (!s.ok()) return s;
     }
     for (const AppendRecord& a : b.appends) {
-      sqlite3_stmt* q = insert_message_->get();
+      bool direct = a.data.size() >= kDirectBytes && !HasLogRows(a.stream_id, *log);
+      Stmt* insert = direct ? insert_message_ : insert_log_;
+      sqlite3_stmt* q = insert->get();
       sqlite3_bind_int64(q, 1, a.stream_id);
       sqlite3_bind_int64(q, 2, static_cast<int64_t>(a.start + a.data.size()));
       sqlite3_bind_blob(q, 3, a.data.data(), static_cast<int>(a.data.size()), SQLITE_STATIC);
@@ -674,8 +769,13 @@ class SqliteStorage final : public Storage {
         }
         sqlite3_bind_blob(q, 5, sizes.data(), static_cast<int>(sizes.size()), SQLITE_STATIC);
       }
-      s = insert_message_->Exec("append");
+      s = insert->Exec("append");
       if (!s.ok()) return s;
+      if (!direct) {
+        log->added.push_back(
+            {a.stream_id, {a.start + a.data.size(), sqlite3_last_insert_rowid(db_)}});
+        log->bytes += a.data.size();
+      }
     }
     for (const auto& [id, at] : b.touches) {
       sqlite3_bind_int64(touch_->get(), 1, id);
@@ -687,89 +787,245 @@ class SqliteStorage final : public Storage {
   }
 
 
+  // ---- the log ---------------------------------------------------------------
+
+  // Whether stream `id` has rows in the log, counting this transaction's
+  // (write_mu_ held). Its rows in `messages` must all come before them.
+  bool HasLogRows(int64_t id, const LogChange& log) const {
+    for (const auto& added : log.added) {
+      if (added.first == id) return true;
+    }
+    auto it = log_index_.find(id);
+    return it != log_index_.end() && !it->second.empty();
+  }
+
+  // Moves every log row into `messages` (write_mu_ held, in a transaction).
+  // Sorted by stream, each stream's rows land together: a few pages of
+  // `messages` and its index per stream, where the appends one by one
+  // would have cost a page each.
+  Status FoldInTransaction(LogChange* log) {
+    Status s = fold_copy_->Exec("fold the log");
+    if (s.ok()) s = fold_clear_->Exec("fold the log");
+    if (s.ok()) log->folded = true;
+    return s;
+  }
+
+  // The index in memory after `log` committed (write_mu_ held). A change
+  // that removed log rows also bumped log_state.gen in its transaction.
+  void PublishLog(const LogChange& log) {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    if (log.folded) {
+      log_index_.clear();
+      log_rows_ = log_bytes_ = 0;
+    } else {
+      for (int64_t id : log.dropped) {
+        auto it = log_index_.find(id);
+        log_rows_ -= it->second.size();
+        log_index_.erase(it);
+      }
+      for (const auto& [id, entry] : log.added) log_index_[id].push_back(entry);
+      log_rows_ += log.added.size();
+      log_bytes_ += log.bytes;
+    }
+    if (log.folded || !log.dropped.empty()) ++log_gen_;
+  }
+
+  // In a transaction that removes log rows: the generation readers check.
+  Status BumpGen(const LogChange& log) {
+    if (!log.folded && log.dropped.empty()) return Status::OK();
+    sqlite3_bind_int64(set_gen_->get(), 1, log_gen_ + 1);
+    return set_gen_->Exec("bump the log generation");
+  }
+
+  // Folds the log in a transaction of its own, if it has rows.
+  Status Fold() {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    if (log_rows_ == 0) return Status::OK();
+    LogChange log;
+    Status s = begin_->Exec("begin fold");
+    if (s.ok()) s = FoldInTransaction(&log);
+    if (s.ok()) s = BumpGen(log);
+    if (s.ok()) s = commit_->Exec("commit fold");
+    if (!s.ok()) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
+    }
+    PublishLog(log);
+    return s;
+  }
+
+  // At open: the generation, and the log folded (its index in memory is
+  // empty until appends come).
+  Status OpenLog() {
+    Stmt q;
+    Status s =
+        q.Prepare(db_, "SELECT (SELECT gen FROM log_state WHERE id=0), (SELECT count(*) FROM log)");
+    if (!s.ok()) return s;
+    int rc = sqlite3_step(q.get());
+    if (rc != SQLITE_ROW) return SqliteError(db_, rc, "read the log state");
+    log_gen_ = sqlite3_column_int64(q.get(), 0);
+    log_rows_ = static_cast<size_t>(sqlite3_column_int64(q.get(), 1));
+    q.Reset();
+    return Fold();
+  }
+
+  // Starts a read transaction on `conn` whose snapshot agrees with the index
+  // in memory, and copies stream_id's log rows that end after `from`. A fold
+  // or deletion that committed after the snapshot was taken, or before but
+  // not yet published, shows as another generation: then start again.
+  // Rows appended after the snapshot may be listed; they are not found in
+  // it, and the read stops there.
+  Status BeginRead(ReadConn* conn, int64_t stream_id, uint64_t from, std::vector<LogEntry>* rows) {
+    for (;;) {
+      Status s = conn->begin.Exec("begin read");
+      if (!s.ok()) return s;
+      int rc = sqlite3_step(conn->gen.get());
+      int64_t gen = sqlite3_column_int64(conn->gen.get(), 0);
+      conn->gen.Reset();
+      if (rc != SQLITE_ROW) {
+        s = SqliteError(conn->db, rc, "read the log generation");
+        (void)conn->commit.Exec("end read");
+        return s;
+      }
+      {
+        std::lock_guard<std::mutex> lock(log_mu_);
+        if (gen == log_gen_) {
+          auto it = log_index_.find(stream_id);
+          if (it != log_index_.end()) {
+            auto first =
+                std::upper_bound(it->second.begin(), it->second.end(), from,
+                                 [](uint64_t pos, const LogEntry& e) { return pos < e.end; });
+            rows->assign(first, it->second.end());
+          }
+          return Status::OK();
+        }
+      }
+      s = conn->commit.Exec("end read");
+      if (!s.ok()) return s;
+      std::this_thread::yield();
+    }
+  }
+
   // ---- reads ---------------------------------------------------------------
 
-  // The hot rows of [from, to) (one statement: one snapshot). With
-  // `stop_at_gap`, returns nothing when the first row starts after `from`
-  // (that part has been rotated) rather than reading rows the caller drops.
-  // Stops after `max_count` messages too, at the end of an append.
+  // Where a read of hot rows is, and where it stops.
+  struct HotRead {
+    HotRead(uint64_t from_, uint64_t to_, size_t max_bytes_, size_t max_count_, bool stop_at_gap_,
+            std::vector<StoredMessage>* out_, size_t* bytes_)
+        : from(from_), to(to_), max_bytes(max_bytes_), max_count(max_count_),
+          stop_at_gap(stop_at_gap_), base(out_->size()), out(out_), bytes(bytes_) {}
+    uint64_t from, to;
+    size_t max_bytes, max_count;
+    bool stop_at_gap;
+    size_t base;  // out->size() when the read began
+    std::vector<StoredMessage>* out;
+    size_t* bytes;
+    bool stop = false;
+    Status status;
+  };
+
+  // Takes the messages of one hot row (the row's messages are in order;
+  // one unless it is a batch) that fall in the read's range.
+  static void TakeRow(HotRead* r, sqlite3_stmt* q) {
+    uint64_t end = static_cast<uint64_t>(sqlite3_column_int64(q, 0));
+    const char* data = static_cast<const char*>(sqlite3_column_blob(q, 1));
+    size_t len = static_cast<size_t>(sqlite3_column_bytes(q, 1));
+    bool last_in_append = sqlite3_column_int(q, 2) != 0;
+    const unsigned char* sizes = static_cast<const unsigned char*>(sqlite3_column_blob(q, 3));
+    size_t nsizes = sizes ? static_cast<size_t>(sqlite3_column_bytes(q, 3)) / 4 : 1;
+    if (len > end) {
+      r->status = Status::Corruption("message longer than its end position");
+      r->stop = true;
+      return;
+    }
+    std::vector<StoredMessage>* out = r->out;
+    uint64_t pos = end - len;
+    size_t offset = 0;
+    for (size_t i = 0; i < nsizes; ++i) {
+      size_t n = len;
+      if (sizes) {
+        n = static_cast<size_t>(sizes[4 * i]) | static_cast<size_t>(sizes[4 * i + 1]) << 8 |
+            static_cast<size_t>(sizes[4 * i + 2]) << 16 |
+            static_cast<size_t>(sizes[4 * i + 3]) << 24;
+        if (n == 0 || n > len - offset || (i + 1 == nsizes && offset + n != len)) {
+          r->status = Status::Corruption("a batch row's sizes do not add up to its data");
+          r->stop = true;
+          return;
+        }
+      }
+      uint64_t start = pos;
+      pos += n;
+      offset += n;
+      if (pos <= r->from) continue;  // ends at or before `from`
+      if (start >= r->to || (r->stop_at_gap && out->size() == r->base && start > r->from)) {
+        r->stop = true;
+        return;
+      }
+      if (out->size() > r->base && out->back().end != start) {
+        r->status = Status::Corruption("hot rows are not contiguous");
+        r->stop = true;
+        return;
+      }
+      StoredMessage m;
+      m.start = start;
+      m.end = pos;
+      m.data.assign(data + offset - n, n);
+      m.last_in_append = i + 1 == nsizes ? last_in_append : false;
+      *r->bytes += n;
+      out->push_back(std::move(m));
+      if (*r->bytes >= r->max_bytes ||
+          (out->size() - r->base >= r->max_count && out->back().last_in_append)) {
+        r->stop = true;
+        return;
+      }
+    }
+  }
+
+  // The hot rows of [from, to): those in `messages`, then the log rows
+  // `log` lists (BeginRead), in the caller's read transaction, or in one
+  // statement's snapshot when `log` is empty. With `stop_at_gap`, returns
+  // nothing when the first row starts after `from` (that part has been
+  // rotated) rather than reading rows the caller drops. Stops after
+  // `max_count` messages too, at the end of an append.
   Status ReadHot(ReadConn* conn, int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
-                 std::vector<StoredMessage>* out, size_t* bytes, bool stop_at_gap = true,
-                 size_t max_count = SIZE_MAX) {
+                 const std::vector<LogEntry>& log, std::vector<StoredMessage>* out, size_t* bytes,
+                 bool stop_at_gap = true, size_t max_count = SIZE_MAX) {
+    HotRead r(from, to, max_bytes, max_count, stop_at_gap, out, bytes);
     sqlite3_stmt* q = conn->read.get();
     sqlite3_bind_int64(q, 1, stream_id);
     sqlite3_bind_int64(q, 2, static_cast<int64_t>(from));
     int rc = SQLITE_DONE;
-    Status status;
-    const size_t base = out->size();
-    bool stop = false;
-    while (!stop && *bytes < max_bytes && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-      uint64_t end = static_cast<uint64_t>(sqlite3_column_int64(q, 0));
-      const char* data = static_cast<const char*>(sqlite3_column_blob(q, 1));
-      size_t len = static_cast<size_t>(sqlite3_column_bytes(q, 1));
-      bool last_in_append = sqlite3_column_int(q, 2) != 0;
-      const unsigned char* sizes = static_cast<const unsigned char*>(sqlite3_column_blob(q, 3));
-      size_t nsizes = static_cast<size_t>(sqlite3_column_bytes(q, 3)) / 4;
-      if (len > end) {
-        status = Status::Corruption("message longer than its end position");
-        break;
-      }
-      if (!sizes) nsizes = 1;
-      // The row's messages, in order; one unless it is a batch.
-      uint64_t pos = end - len;
-      size_t offset = 0;
-      for (size_t i = 0; i < nsizes; ++i) {
-        size_t n = len;
-        if (sizes) {
-          n = static_cast<size_t>(sizes[4 * i]) | static_cast<size_t>(sizes[4 * i + 1]) << 8 |
-              static_cast<size_t>(sizes[4 * i + 2]) << 16 | static_cast<size_t>(sizes[4 * i + 3]) << 24;
-          if (n == 0 || n > len - offset || (i + 1 == nsizes && offset + n != len)) {
-            status = Status::Corruption("a batch row's sizes do not add up to its data");
-            stop = true;
-            break;
-          }
-        }
-        uint64_t start = pos;
-        pos += n;
-        offset += n;
-        if (pos <= from) continue;  // ends at or before `from`
-        if (start >= to || (stop_at_gap && out->size() == base && start > from)) {
-          stop = true;
-          break;
-        }
-        if (out->size() > base && out->back().end != start) {
-          status = Status::Corruption("hot rows are not contiguous");
-          stop = true;
-          break;
-        }
-        StoredMessage m;
-        m.start = start;
-        m.end = pos;
-        m.data.assign(data + offset - n, n);
-        m.last_in_append = i + 1 == nsizes ? last_in_append : false;
-        *bytes += n;
-        out->push_back(std::move(m));
-        if (*bytes >= max_bytes || (out->size() - base >= max_count && out->back().last_in_append)) {
-          stop = true;
-          break;
-        }
-      }
-    }
-    if (status.ok() && !stop && *bytes < max_bytes && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      status = SqliteError(conn->db, rc, "read messages");
+    while (!r.stop && *bytes < max_bytes && (rc = sqlite3_step(q)) == SQLITE_ROW) TakeRow(&r, q);
+    if (r.status.ok() && !r.stop && *bytes < max_bytes && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      r.status = SqliteError(conn->db, rc, "read messages");
     }
     conn->read.Reset();
-    return status;
+    // The log rows follow; one that is not in the snapshot ends it.
+    q = conn->log_row.get();
+    for (const LogEntry& e : log) {
+      if (!r.status.ok() || r.stop || *bytes >= max_bytes) break;
+      if (e.end <= from || (out->size() > r.base && e.end <= out->back().end)) continue;
+      sqlite3_bind_int64(q, 1, e.seq);
+      rc = sqlite3_step(q);
+      if (rc == SQLITE_ROW) {
+        TakeRow(&r, q);
+      } else if (rc != SQLITE_DONE) {
+        r.status = SqliteError(conn->db, rc, "read the log");
+      }
+      conn->log_row.Reset();
+      if (rc != SQLITE_ROW) break;
+    }
+    return r.status;
   }
 
-  // In one read transaction: the segments that cover [from, ...) up to
-  // about max_bytes, then the hot rows after them.
+  // In the caller's read transaction: the segments that cover [from, ...)
+  // up to about max_bytes, then the hot rows after them.
   Status ReadBothTiers(ReadConn* conn, int64_t stream_id, uint64_t from, uint64_t to,
-                       size_t max_bytes, std::vector<storage::SegmentInfo>* segments,
+                       size_t max_bytes, const std::vector<LogEntry>& log,
+                       std::vector<storage::SegmentInfo>* segments,
                        std::vector<StoredMessage>* out, size_t* bytes) {
     const size_t base = out->size();
-    Status s = conn->begin.Exec("begin read");
-    if (!s.ok()) return s;
+    Status s;
     sqlite3_stmt* q = conn->segments.get();
     sqlite3_bind_int64(q, 1, stream_id);
     sqlite3_bind_int64(q, 2, static_cast<int64_t>(from));
@@ -791,10 +1047,8 @@ class SqliteStorage final : public Storage {
     conn->segments.Reset();
     if (s.ok() && (segments->empty() || (covered < max_bytes && segments->back().end < to))) {
       uint64_t hot_from = segments->empty() ? from : segments->back().end;
-      s = ReadHot(conn, stream_id, hot_from, to, max_bytes, out, bytes);
+      s = ReadHot(conn, stream_id, hot_from, to, max_bytes, log, out, bytes);
     }
-    Status c = conn->commit.Exec("end read");
-    if (s.ok()) s = c;
     if (s.ok() && segments->empty() && out->size() == base) {
       s = Status::Corruption("no data for a position below the tail");
     }
@@ -974,6 +1228,10 @@ class SqliteStorage final : public Storage {
   // can follow before these are recorded; until then their rows stay
   // readable.
   Status SealBatch(const std::vector<std::pair<int64_t, HotState>>& due) {
+    // Segments are cut from `messages` alone: fold the log first, so that
+    // all the rows counted as due are there.
+    Status folded = Fold();
+    if (!folded.ok()) return folded;
     std::vector<SealedSegment> segs;
     std::vector<std::string> objects;
     size_t total = 0;
@@ -982,7 +1240,7 @@ class SqliteStorage final : public Storage {
         std::vector<StoredMessage> msgs;
         ReadConn* conn = AcquireReader();
         size_t bytes = 0;
-        Status s = ReadHot(conn, id, h.cold_end, UINT64_MAX, max_bytes_, &msgs, &bytes,
+        Status s = ReadHot(conn, id, h.cold_end, UINT64_MAX, max_bytes_, {}, &msgs, &bytes,
                            /*stop_at_gap=*/false, max_messages_);  // ends at an append's end
         ReleaseReader(conn);
         if (!s.ok()) return s;
@@ -1172,6 +1430,11 @@ class SqliteStorage final : public Storage {
   Stmt* add_cleanup_ = nullptr;
   Stmt* add_segment_ = nullptr;
   Stmt* drop_rotated_ = nullptr;
+  Stmt* insert_log_ = nullptr;
+  Stmt* del_log_row_ = nullptr;
+  Stmt* fold_copy_ = nullptr;
+  Stmt* fold_clear_ = nullptr;
+  Stmt* set_gen_ = nullptr;
   Stmt* list_cleanup_ = nullptr;
   Stmt* del_cleanup_ = nullptr;
 
@@ -1183,6 +1446,15 @@ class SqliteStorage final : public Storage {
   // Apply() and the rotation thread's transactions share the write
   // connection under write_mu_.
   std::mutex write_mu_;
+
+  // The index in memory of the log: each stream's log rows in order. Changed
+  // after a commit, under both write_mu_ and log_mu_; so a writer reads it
+  // under write_mu_ alone, and a reader under log_mu_.
+  std::mutex log_mu_;
+  std::unordered_map<int64_t, std::vector<LogEntry>> log_index_;
+  size_t log_rows_ = 0;   // in log_index_
+  size_t log_bytes_ = 0;  // appended to the log since it was last folded
+  int64_t log_gen_ = 0;   // log_state.gen as of the last commit
 
   // The cold tier (null store: none).
   std::shared_ptr<SegmentStore> store_;

@@ -335,6 +335,7 @@ TEST_CASE("a 3-deep fork chain reads byte-exact through deletes and restarts, th
   // Nothing of the chain is left in storage.
   CHECK(CountRows(db, "SELECT count(*) FROM streams") == 0);
   CHECK(CountRows(db, "SELECT count(*) FROM messages") == 0);
+  CHECK(CountRows(db, "SELECT count(*) FROM log") == 0);
   CHECK(CountRows(db, "SELECT count(*) FROM producers") == 0);
 }
 

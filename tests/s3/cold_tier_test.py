@@ -209,7 +209,9 @@ def segments_of(db, stream_path):
 def hot_rows(db, stream_path):
     c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
     try:
-        return c.execute("SELECT count(*) FROM messages m JOIN streams t ON m.stream_id=t.id "
+        # Hot rows are in `messages` or, not yet folded, in the append `log`.
+        return c.execute("SELECT count(*) FROM (SELECT stream_id FROM messages UNION ALL "
+                         "SELECT stream_id FROM log) m JOIN streams t ON m.stream_id=t.id "
                          "WHERE t.path=?", (stream_path,)).fetchone()[0]
     finally:
         c.close()
