@@ -316,7 +316,7 @@ class SqliteStorage final : public Storage {
     // 2 MiB default sends it back to the file for them.
     s = ExecSql("PRAGMA cache_size=-16384");
     if (!s.ok()) return s;
-    // Checkpoints that restart the WAL (WalHook) instead of SQLite's
+    // Checkpoints that restart the WAL (WalHook, CheckpointIfDue) instead of SQLite's
     // passive ones.
     sqlite3_wal_hook(db_, &SqliteStorage::WalHook, this);
     s = ExecSql("PRAGMA foreign_keys=OFF");
@@ -477,6 +477,7 @@ class SqliteStorage final : public Storage {
       return s;
     }
     PublishLog(log);
+    CheckpointIfDue();
     if (store_) {
       NoteApplied(b);
       if (!sealed.empty()) NoteRecorded(sealed.size());
@@ -538,26 +539,33 @@ class SqliteStorage final : public Storage {
   }
 
   // After each commit of the writer connection (its thread holds
-  // write_mu_). SQLite's own checkpoint is PASSIVE: it copies the frames no
-  // reader still needs and never waits, and the WAL starts over only when
-  // a checkpoint finds it fully copied with no reader in it. Readers that
-  // overlap commits all the time (rotation reads, catch-up, SSE) can keep
-  // that from ever happening: the WAL then grows without end (580 MB after
-  // some 20 s of JSON appends in one benchmark run), and every commit after
-  // the mark runs another checkpoint. RESTART waits (briefly: the busy timeout is
-  // lowered for it) for the readers of older snapshots, copies everything
-  // and lets the next commit write from the start of the file. If readers
-  // keep it from that (a new reader may take the place of one that left),
-  // what could be copied was, and the next attempt comes a few commits
-  // later.
-  static int WalHook(void* arg, sqlite3* db, const char* /*schema*/, int frames) {
-    auto* self = static_cast<SqliteStorage*>(arg);
-    if (frames < self->checkpoint_at_) return SQLITE_OK;
-    sqlite3_busy_timeout(db, kCheckpointWaitMs);
-    int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
-    self->checkpoint_at_ = rc == SQLITE_OK ? kCheckpointFrames : frames + kCheckpointRetryFrames;
+  // write_mu_): notes how many frames the WAL holds; CheckpointIfDue() acts
+  // on it once the commit is published (a checkpoint inside the commit would
+  // hold back the log's index in memory, and readers wait for that).
+  static int WalHook(void* arg, sqlite3* /*db*/, const char* /*schema*/, int frames) {
+    static_cast<SqliteStorage*>(arg)->wal_frames_ = frames;
     return SQLITE_OK;
+  }
+
+  // After a commit and its PublishLog() (write_mu_ held). SQLite's own
+  // checkpoint is PASSIVE: it copies the frames no reader still needs and
+  // never waits, and the WAL starts over only when a checkpoint finds it
+  // fully copied with no reader in it. Readers that overlap commits all the
+  // time (rotation reads, catch-up, SSE) can keep that from ever happening:
+  // the WAL then grows without end (580 MB after some 20 s of JSON appends in
+  // one benchmark run), and every commit after the mark runs another
+  // checkpoint. RESTART waits (briefly: the busy timeout is lowered for it)
+  // for the readers of older snapshots, copies everything and lets the next
+  // commit write from the start of the file. If readers keep it from that (a
+  // new reader may take the place of one that left), what could be copied
+  // was, and the next attempt comes a few commits later.
+  void CheckpointIfDue() {
+    if (wal_frames_ < checkpoint_at_) return;
+    sqlite3_busy_timeout(db_, kCheckpointWaitMs);
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    checkpoint_at_ = rc == SQLITE_OK ? kCheckpointFrames : wal_frames_ + kCheckpointRetryFrames;
+    if (rc == SQLITE_OK) wal_frames_ = 0;
   }
 
   Result<int> UserVersion() {
@@ -851,6 +859,7 @@ class SqliteStorage final : public Storage {
       return s;
     }
     PublishLog(log);
+    CheckpointIfDue();
     return s;
   }
 
@@ -1344,6 +1353,7 @@ class SqliteStorage final : public Storage {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         return s;
       }
+      CheckpointIfDue();
       NoteRecorded(sealed->size());
     }
     sealed->clear();
@@ -1460,6 +1470,7 @@ class SqliteStorage final : public Storage {
   std::shared_ptr<SegmentStore> store_;
   size_t max_messages_ = 1000;
   int checkpoint_at_ = kCheckpointFrames;  // WAL frames; write_mu_ (or Open)
+  int wal_frames_ = 0;                      // after the last commit; write_mu_ (or Open)
   size_t max_bytes_ = 4 * 1024 * 1024;
   std::unique_ptr<storage::SegmentReader> segment_reader_;
   FaultPlan faults_;
