@@ -125,6 +125,40 @@ void SendAll(int fd, const std::string& s) {
   }
 }
 
+// Whether `resp` (bytes read so far) holds a whole HTTP response; then its
+// status and its body (de-chunked) in *status and *body. A response may come
+// in several segments (Node's head and body do), so its first read is not
+// enough to check what it carries.
+bool WholeResponse(const std::string& resp, int* status, std::string* body) {
+  size_t eoh = resp.find("\r\n\r\n");
+  if (eoh == std::string::npos) return false;
+  std::string head = resp.substr(0, eoh);
+  for (char& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  *status = std::atoi(head.c_str() + 9);
+  size_t at = eoh + 4;
+  size_t cl = head.find("\r\ncontent-length:");
+  if (cl != std::string::npos) {
+    size_t want = std::strtoull(head.c_str() + cl + 17, nullptr, 10);
+    if (resp.size() < at + want) return false;
+    *body = resp.substr(at, want);
+    return true;
+  }
+  if (head.find("\r\ntransfer-encoding: chunked") == std::string::npos) {
+    body->clear();
+    return true;
+  }
+  body->clear();
+  for (;;) {
+    size_t crlf = resp.find("\r\n", at);
+    if (crlf == std::string::npos) return false;
+    size_t n = std::strtoull(resp.c_str() + at, nullptr, 16);
+    if (resp.size() < crlf + 2 + n + 2) return false;
+    if (n == 0) return true;
+    body->append(resp, crlf + 2, n);
+    at = crlf + 2 + n + 2;
+  }
+}
+
 // One GET on a blocking keep-alive connection, with a large receive buffer,
 // so that reading is never what limits a catch-up. Handles Content-Length and
 // chunked bodies. Returns the status (0: the connection failed); the body is
@@ -374,20 +408,24 @@ int main(int argc, char** argv) {
     Client(u)->Post((u.prefix + "/" + path).c_str(), "wake", "application/octet-stream");
     size_t answered = 0, ok = 0;
     double last = 0;
-    std::vector<char> done(fds.size(), 0);
+    std::vector<std::string> got(fds.size());
+    // Answered: the whole response is in (time of its last byte).
     while (answered < fds.size() && Ms(Clock::now() - sent) < 10000) {
       poll(fds.data(), fds.size(), 100);
       for (size_t i = 0; i < fds.size(); ++i) {
-        if (done[i] || !(fds[i].revents & POLLIN)) continue;
-        char buf[1024];
+        if (fds[i].events == 0 || !(fds[i].revents & POLLIN)) continue;
+        char buf[4096];
         ssize_t n = recv(fds[i].fd, buf, sizeof buf, 0);
-        if (n <= 0) continue;
-        done[i] = 1;
-        ++answered;
-        if (std::string(buf, static_cast<size_t>(n)).find("wake") != std::string::npos &&
-            std::strncmp(buf, "HTTP/1.1 200", 12) == 0) {
-          ++ok;
+        if (n <= 0) {
+          fds[i].events = 0;  // closed without a whole answer
+          continue;
         }
+        got[i].append(buf, static_cast<size_t>(n));
+        int status = 0;
+        std::string body;
+        if (!WholeResponse(got[i], &status, &body)) continue;
+        ++answered;
+        if (status == 200 && body == "wake") ++ok;
         last = Ms(Clock::now() - sent);
         fds[i].events = 0;
       }

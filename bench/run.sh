@@ -138,7 +138,7 @@ run_all() {
     line=$(r "$s" catchup $MB 0 $ROUNDS); R[$s,catchup]=$(get "$line" mbps); R[$s,catchupfirst]=$(get "$line" first_mbps)
   done
   for s in $servers; do
-    line=$(r "$s" lpfan $LP); R[$s,lpfan]=$(get "$line" all_ms); R[$s,lpfanok]=$(get "$line" answered)
+    line=$(r "$s" lpfan $LP); R[$s,lpfan]=$(get "$line" all_ms); R[$s,lpfanok]="$(get "$line" with_data)/$(get "$line" readers)"
   done
   for n in $READERS_SMALL $READERS_BIG $READERS_HUGE; do
     for s in $servers; do
@@ -213,7 +213,7 @@ row "idle SSE reader, bytes RSS" idlekb-sse 1
 row "idle long-poll, bytes RSS" idlekb-long-poll 1
 echo
 for s in $servers; do
-  echo "$s: SSE $READERS_SMALL: ${R[$s,sse$READERS_SMALL]}; SSE $READERS_BIG: ${R[$s,sse$READERS_BIG]}; SSE $READERS_HUGE: ${R[$s,sse$READERS_HUGE]}; $IDLE idle SSE: ${R[$s,idle-sse]:-}; $IDLE idle long-polls: ${R[$s,idle-long-poll]:-}; RSS at end ${R[$s,rss]}; load generator CPU on append 32: ${R[$s,append32cpu]} cores"
+  echo "$s: SSE $READERS_SMALL: ${R[$s,sse$READERS_SMALL]}; SSE $READERS_BIG: ${R[$s,sse$READERS_BIG]}; SSE $READERS_HUGE: ${R[$s,sse$READERS_HUGE]}; $IDLE idle SSE: ${R[$s,idle-sse]:-}; $IDLE idle long-polls: ${R[$s,idle-long-poll]:-}; $LP long-polls answered with the data: ${R[$s,lpfanok]:-}; RSS at end ${R[$s,rss]}; load generator CPU on append 32: ${R[$s,append32cpu]} cores"
 done
 
 # Delivery latency (p99) against the number of SSE readers, as a PNG.
