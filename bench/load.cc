@@ -125,6 +125,34 @@ void SendAll(int fd, const std::string& s) {
   }
 }
 
+struct RawResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  size_t body_bytes = 0;
+};
+
+// The status line and header fields of a response head (without its blank
+// line).
+RawResponse ParseHead(const std::string& head) {
+  RawResponse r;
+  r.status = std::atoi(head.c_str() + 9);
+  size_t line = head.find("\r\n");
+  while (line != std::string::npos) {
+    size_t next = head.find("\r\n", line + 2);
+    std::string h = head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
+    size_t colon = h.find(':');
+    if (colon != std::string::npos) {
+      std::string name = h.substr(0, colon);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      size_t v = colon + 1;
+      while (v < h.size() && h[v] == ' ') ++v;
+      r.headers[name] = h.substr(v);
+    }
+    line = next;
+  }
+  return r;
+}
+
 // Whether `resp` (bytes read so far) holds a whole HTTP response; then its
 // status and its body (de-chunked) in *status and *body. A response may come
 // in several segments (Node's head and body do), so its first read is not
@@ -132,22 +160,17 @@ void SendAll(int fd, const std::string& s) {
 bool WholeResponse(const std::string& resp, int* status, std::string* body) {
   size_t eoh = resp.find("\r\n\r\n");
   if (eoh == std::string::npos) return false;
-  std::string head = resp.substr(0, eoh);
-  for (char& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  *status = std::atoi(head.c_str() + 9);
+  RawResponse r = ParseHead(resp.substr(0, eoh));
+  *status = r.status;
   size_t at = eoh + 4;
-  size_t cl = head.find("\r\ncontent-length:");
-  if (cl != std::string::npos) {
-    size_t want = std::strtoull(head.c_str() + cl + 17, nullptr, 10);
-    if (resp.size() < at + want) return false;
-    *body = resp.substr(at, want);
-    return true;
-  }
-  if (head.find("\r\ntransfer-encoding: chunked") == std::string::npos) {
-    body->clear();
-    return true;
-  }
   body->clear();
+  if (r.headers.count("content-length")) {
+    size_t want = std::strtoull(r.headers["content-length"].c_str(), nullptr, 10);
+    if (resp.size() < at + want) return false;
+    body->assign(resp, at, want);
+    return true;
+  }
+  if (r.headers["transfer-encoding"] != "chunked") return true;
   for (;;) {
     size_t crlf = resp.find("\r\n", at);
     if (crlf == std::string::npos) return false;
@@ -161,14 +184,8 @@ bool WholeResponse(const std::string& resp, int* status, std::string* body) {
 
 // One GET on a blocking keep-alive connection, with a large receive buffer,
 // so that reading is never what limits a catch-up. Handles Content-Length and
-// chunked bodies. Returns the status (0: the connection failed); the body is
-// counted into *body_bytes, and kept in *body when that is not null.
-struct RawResponse {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // names lower-cased
-  size_t body_bytes = 0;
-};
-
+// chunked bodies. Returns the status (0: the connection failed) and the
+// headers; the body is counted into body_bytes.
 class RawConn {
  public:
   explicit RawConn(const Url& u) : u_(u) {}
@@ -188,23 +205,8 @@ class RawConn {
     while ((eoh = buf_.find("\r\n\r\n")) == std::string::npos) {
       if (!Fill()) return r;
     }
-    std::string head = buf_.substr(0, eoh);
+    r = ParseHead(buf_.substr(0, eoh));
     buf_.erase(0, eoh + 4);
-    r.status = std::atoi(head.c_str() + 9);
-    size_t line = head.find("\r\n");
-    while (line != std::string::npos) {
-      size_t next = head.find("\r\n", line + 2);
-      std::string h = head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
-      size_t colon = h.find(':');
-      if (colon != std::string::npos) {
-        std::string name = h.substr(0, colon);
-        for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        size_t v = colon + 1;
-        while (v < h.size() && h[v] == ' ') ++v;
-        r.headers[name] = h.substr(v);
-      }
-      line = next;
-    }
     if (r.headers.count("content-length")) {
       size_t want = std::strtoull(r.headers["content-length"].c_str(), nullptr, 10);
       if (!Skip(want)) r.status = 0;

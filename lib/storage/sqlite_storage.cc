@@ -262,6 +262,9 @@ struct LogChange {
   std::vector<int64_t> dropped;                     // streams whose log rows went
   size_t bytes = 0;                                 // of the added rows
   bool folded = false;                              // every log row moved
+
+  // Whether it removes log rows: then it writes a new log_state.gen.
+  bool RemovesRows() const { return folded || !dropped.empty(); }
 };
 
 // The log is folded into `messages` once it holds this many rows or bytes.
@@ -602,8 +605,8 @@ class SqliteStorage final : public Storage {
       if (!st.ok()) return st;
       *v = 1;
     }
-    const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4,
-                                 kMigrateV5};  // to versions 2, 3, ...
+    // To versions 2, 3, ...
+    const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4, kMigrateV5};
     for (int to = *v + 1; to <= kSchemaVersion; ++to) {
       Status st = MigrationStep(steps[to - 2], to);
       if (!st.ok()) return st;
@@ -673,8 +676,8 @@ class SqliteStorage final : public Storage {
     del_log_row_ = Prepare("DELETE FROM log WHERE seq=?1", &s);
     fold_copy_ = Prepare(
         "INSERT INTO messages (stream_id, end_pos, data, last_in_append, sizes) "
-        "SELECT stream_id, end_pos, data, last_in_append, sizes FROM log ORDER BY stream_id, "
-        "end_pos",
+        "SELECT stream_id, end_pos, data, last_in_append, sizes FROM log "
+        "ORDER BY stream_id, end_pos",
         &s);
     fold_clear_ = Prepare("DELETE FROM log", &s);
     set_gen_ = Prepare("UPDATE log_state SET gen=?1 WHERE id=0", &s);
@@ -835,12 +838,12 @@ class SqliteStorage final : public Storage {
       log_rows_ += log.added.size();
       log_bytes_ += log.bytes;
     }
-    if (log.folded || !log.dropped.empty()) ++log_gen_;
+    if (log.RemovesRows()) ++log_gen_;
   }
 
   // In a transaction that removes log rows: the generation readers check.
   Status BumpGen(const LogChange& log) {
-    if (!log.folded && log.dropped.empty()) return Status::OK();
+    if (!log.RemovesRows()) return Status::OK();
     sqlite3_bind_int64(set_gen_->get(), 1, log_gen_ + 1);
     return set_gen_->Exec("bump the log generation");
   }
