@@ -49,6 +49,9 @@ constexpr size_t kLiveHighWater = 256 * 1024;
 constexpr size_t kSeparateBody = 64 * 1024;
 // Live pumps a loop runs before it looks at its sockets again.
 constexpr size_t kLivePumpsPerTurn = 128;
+// The largest buffer PumpLive keeps for the next event (a larger one, from a
+// catch-up, is given back).
+constexpr size_t kLiveBufKeep = 16 * 1024;
 
 const char* Reason(int status) {
   switch (status) {
@@ -80,6 +83,15 @@ const char* Reason(int status) {
   }
 }
 
+struct Conn;
+
+// A live pump: a connection whose SSE session has new bytes, for the request
+// of generation `gen` (a later request on the connection ignores it).
+struct LivePump {
+  std::weak_ptr<Conn> conn;
+  uint64_t gen = 0;
+};
+
 // Work for a loop's thread, posted from any thread. Shared with engine
 // callbacks, which may outlive the loop: once closed, posts are dropped.
 // Two queues: answers to requests (and control work) run as soon as the loop
@@ -93,23 +105,24 @@ class Mailbox {
   int fd() const { return evfd_; }
 
   void Post(std::function<void()> fn) { Push(&tasks_, std::move(fn)); }
-  void PostLive(std::function<void()> fn) { Push(&live_, std::move(fn)); }
+  void PostLive(LivePump p) { Push(&live_, std::move(p)); }
 
   // Moves what is queued out: answers into *tasks, live pumps onto the end
   // of *live.
-  void Take(std::vector<std::function<void()>>* tasks, std::deque<std::function<void()>>* live) {
+  void Take(std::vector<std::function<void()>>* tasks, std::deque<LivePump>* live) {
     uint64_t v;
     ssize_t n = ::read(evfd_, &v, sizeof v);
     (void)n;
     std::lock_guard<std::mutex> lock(mu_);
     tasks->swap(tasks_);
-    for (auto& fn : live_) live->push_back(std::move(fn));
+    for (auto& p : live_) live->push_back(std::move(p));
     live_.clear();
   }
 
   // Drops what is queued and every later post.
   void Close() {
-    std::vector<std::function<void()>> dropped, dropped_live;
+    std::vector<std::function<void()>> dropped;
+    std::vector<LivePump> dropped_live;
     {
       std::lock_guard<std::mutex> lock(mu_);
       closed_ = true;
@@ -119,11 +132,12 @@ class Mailbox {
   }
 
  private:
-  void Push(std::vector<std::function<void()>>* queue, std::function<void()> fn) {
+  template <typename T>
+  void Push(std::vector<T>* queue, T item) {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
     bool wake = tasks_.empty() && live_.empty();
-    queue->push_back(std::move(fn));
+    queue->push_back(std::move(item));
     if (wake) {
       uint64_t one = 1;
       ssize_t n = ::write(evfd_, &one, sizeof one);
@@ -134,7 +148,7 @@ class Mailbox {
   const int evfd_;
   std::mutex mu_;
   std::vector<std::function<void()>> tasks_;  // guarded by mu_
-  std::vector<std::function<void()>> live_;   // guarded by mu_
+  std::vector<LivePump> live_;                // guarded by mu_
   bool closed_ = false;                       // guarded by mu_
 };
 
@@ -333,9 +347,12 @@ class Loop {
   // that a request arriving meanwhile waits a fraction of a millisecond.
   void RunLiveTurn() {
     for (size_t i = 0; i < kLivePumpsPerTurn && !live_backlog_.empty(); ++i) {
-      std::function<void()> fn = std::move(live_backlog_.front());
+      LivePump p = std::move(live_backlog_.front());
       live_backlog_.pop_front();
-      fn();
+      auto conn = p.conn.lock();
+      if (!conn) continue;
+      conn->pump_posted->store(false);
+      if (conn->generation == p.gen && conn->state == Conn::State::kLive) PumpLive(*conn);
     }
   }
 
@@ -597,11 +614,13 @@ class Loop {
       std::shared_ptr<Mailbox> mailbox = mailbox_;
       c.live->SetNotify([loop, mailbox, weak, gen, posted] {
         if (posted->exchange(true)) return;  // a pump is already on its way
-        mailbox->PostLive([loop, weak, gen, posted] {
-          posted->store(false);
-          auto conn = weak.lock();
-          if (conn && conn->generation == gen && conn->state == Conn::State::kLive) loop->PumpLive(*conn);
-        });
+        // On the loop's own thread (an append committed there, delivering
+        // to this loop's readers) the pump goes straight into its backlog.
+        if (current_ == loop) {
+          loop->live_backlog_.push_back({weak, gen});
+        } else {
+          mailbox->PostLive({weak, gen});
+        }
       });
       Flush(c);
       if (c.state == Conn::State::kLive) PumpLive(c);
@@ -619,19 +638,33 @@ class Loop {
   }
 
   void AppendChunk(Conn& c, std::string_view data) {
+    // The chunk's size in hex, then CRLF (no printf: this runs per reader
+    // per event).
     char size[20];
-    int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    char* end = size + sizeof size;
+    char* p = end;
+    *--p = '\n';
+    *--p = '\r';
+    size_t v = data.size();
+    do {
+      *--p = "0123456789abcdef"[v & 15];
+      v >>= 4;
+    } while (v);
     std::string& o = Out(c);
-    o.append(size, static_cast<size_t>(n));
+    o.append(p, static_cast<size_t>(end - p));
     o.append(data);
     o += "\r\n";
   }
 
   void PumpLive(Conn& c) {
     while (c.state == Conn::State::kLive && c.out.size() - c.out_off < kLiveHighWater) {
-      std::string buf;
+      // The buffer is the loop's, reused: Take swaps it for the session's,
+      // so neither side allocates per event.
+      std::string& buf = live_buf_;
+      buf.clear();
       bool more = c.live->Take(&buf);
       if (!buf.empty()) AppendChunk(c, buf);
+      if (buf.capacity() > kLiveBufKeep) std::string().swap(buf);
       if (!more) {
         Out(c) += "0\r\n\r\n";
         c.live->SetNotify(nullptr);
@@ -743,7 +776,8 @@ class Loop {
   std::shared_ptr<Mailbox> mailbox_;
   // The loop thread only:
   std::unordered_map<int, std::shared_ptr<Conn>> conns_;
-  std::deque<std::function<void()>> live_backlog_;  // live pumps not yet run
+  std::deque<LivePump> live_backlog_;  // live pumps not yet run
+  std::string live_buf_;               // PumpLive's
   bool draining_ = false;
   bool done_ = false;
   bool accept_paused_ = false;

@@ -75,29 +75,28 @@ void SseSession::Cancel() {
 }
 
 bool SseSession::Push(std::string_view bytes, std::string_view more) {
+  std::shared_ptr<const std::function<void()>> fn;
+  bool queued;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (ended_.load()) return false;
-    if (pending_.size() + bytes.size() + more.size() > kMaxQueuedBytes) {
+    queued = pending_.size() + bytes.size() + more.size() <= kMaxQueuedBytes;
+    if (queued) {
+      pending_.append(bytes);
+      pending_.append(more);
+    } else {
       // The client stopped reading: end after what it has queued (whole
       // events, each data event followed by its control event), and it
       // resumes from the last offset it saw when it reconnects.
       ended_ = true;
       on_drain_ = nullptr;
-    } else {
-      pending_.append(bytes);
-      pending_.append(more);
     }
+    fn = notify_;
   }
-  if (ended_.load()) {
-    cv_.notify_all();
-    Notify();
-    return false;
-  }
-  last_push_ms_ = SteadyMillis();
+  if (queued) last_push_ms_ = SteadyMillis();
   cv_.notify_all();
-  Notify();
-  return true;
+  if (fn) (*fn)();
+  return queued;
 }
 
 void SseSession::End() {

@@ -817,9 +817,14 @@ class EngineImpl final : public StreamEngine {
   }
 
   void AppendControl(LiveReader& r, uint64_t next, bool up_to_date, bool closed, std::string* ev) {
+    AppendControlAt(Now(), Jitter(), r.client_cursor, next, up_to_date, closed, ev);
+  }
+
+  static void AppendControlAt(int64_t now, int64_t jitter, const std::string& client_cursor,
+                              uint64_t next, bool up_to_date, bool closed, std::string* ev) {
     protocol::ControlFields f;
     f.next_offset = FormatPosition(next);
-    if (!closed) f.cursor = protocol::NextCursor(Now(), r.client_cursor, Jitter());
+    if (!closed) f.cursor = protocol::NextCursor(now, client_cursor, jitter);
     f.up_to_date = up_to_date || closed;
     f.closed = closed;
     protocol::AppendSseEvent("control", protocol::ControlJson(f), ev);
@@ -1812,10 +1817,19 @@ class EngineImpl final : public StreamEngine {
         protocol::AppendSseEvent("data", b64, &data_event);
       }
     }
+    // The control event depends on the reader only through the cursor it
+    // sent: readers that sent the same one (most often none) share one, with
+    // one time and one jitter for the whole delivery.
+    int64_t now = Now(), jitter = Jitter();
+    std::string control;
+    const std::string* control_cursor = nullptr;
     for (auto& r : readers) {
-      // The shared data event and this reader's control event, in one Push.
-      std::string control;
-      AppendControl(*r, tail, true, meta.rec.closed, &control);
+      if (!control_cursor || *control_cursor != r->client_cursor) {
+        control.clear();
+        AppendControlAt(now, jitter, r->client_cursor, tail, true, meta.rec.closed, &control);
+        control_cursor = &r->client_cursor;
+      }
+      // The shared data event and the control event, in one Push.
       r->session->Push(data_event, control);
       r->next_pos = tail;
       if (meta.rec.closed) {

@@ -139,6 +139,39 @@ TEST_CASE("SSE delivers appends live as data and control events") {
   CHECK(bytes.find("\"streamClosed\":true") != std::string::npos);
 }
 
+TEST_CASE("SSE readers that sent different cursors each get one past their own") {
+  // One delivery shares a control event among readers that sent the same
+  // cursor; a reader whose cursor differs must still get its own.
+  Fixture f;
+  REQUIRE(f.Do(Method::kPut, "cur", {{"Content-Type", "text/plain"}}).status == 201);
+  std::string future = "900000000000";
+  std::vector<std::string> sent = {"", future, "", future};
+  std::vector<Response> readers;
+  for (const std::string& c : sent) {
+    std::vector<std::pair<std::string, std::string>> q = {{"offset", "now"}, {"live", "sse"}};
+    if (!c.empty()) q.push_back({"cursor", c});
+    readers.push_back(f.Do(Method::kGet, "cur", {}, "", q));
+    REQUIRE(readers.back().live);
+  }
+  REQUIRE(f.Do(Method::kPost, "cur", {{"Content-Type", "text/plain"}}, "hello").status == 204);
+  std::vector<std::string> cursors;
+  for (Response& r : readers) {
+    std::string bytes;
+    while (bytes.find("data:hello") == std::string::npos || bytes.rfind("\n\n") != bytes.size() - 2) {
+      REQUIRE(r.live->WaitAndTake(&bytes, std::chrono::seconds(5)));
+    }
+    size_t at = bytes.rfind("\"streamCursor\":\"");
+    REQUIRE(at != std::string::npos);
+    at += 16;
+    cursors.push_back(bytes.substr(at, bytes.find('"', at) - at));
+    r.live->Cancel();
+  }
+  CHECK(cursors[0] == cursors[2]);
+  CHECK(cursors[1].size() >= future.size());
+  CHECK(std::stoll(cursors[1]) > std::stoll(future));
+  CHECK(std::stoll(cursors[0]) < std::stoll(future));
+}
+
 TEST_CASE("the authorization hooks can refuse before anything happens") {
   Options o;
   o.authorize_mutation = [](const Request& req) -> std::optional<Response> {
