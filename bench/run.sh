@@ -60,9 +60,9 @@ r() {
   echo "$line"
 }
 # Every workload on a shared, noisy machine whose speed drifts during a run:
-# TURNS rounds (3; 1 in --quick), every server in turn in each round (so the drift falls on all of
-# them alike), and each server's best round counts: the highest KEY, or with
-# KEY written -KEY the lowest (latencies). Interference from the rest of the
+# TURNS rounds (3; 1 in --quick), every server in turn in each round (so the
+# drift falls on all of them alike), and each server's best round counts: the
+# highest KEY, or with KEY written -KEY the lowest (latencies). Interference from the rest of the
 # machine only ever slows a round down, so the best round is the closest to
 # what the server itself costs; the floor is measured the same way.
 # `interleaved RKEY KEY "SERVERS" WORKLOAD ARGS...` leaves it in BEST[server,RKEY].
