@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -281,8 +282,10 @@ constexpr int kCheckpointFrames = 1000;
 // How many more frames commits may add while the checkpoint thread copies;
 // past that, the next commit waits for the copy.
 constexpr int kCheckpointLagFrames = 250;
-// How long a checkpoint waits for readers of older snapshots.
-constexpr int kCheckpointWaitMs = 10;
+// How long a checkpoint waits for readers of older snapshots, looking again
+// every kCheckpointPoll.
+constexpr auto kCheckpointWait = std::chrono::milliseconds(10);
+constexpr auto kCheckpointPoll = std::chrono::microseconds(50);
 // A checkpoint that could not start the WAL over is tried again after this
 // many more frames.
 constexpr int kCheckpointRetryFrames = 100;
@@ -626,12 +629,25 @@ class SqliteStorage final : public Storage {
       }
       ckpt_state_ = CkptState::kIdle;
     }
-    sqlite3_busy_timeout(db_, kCheckpointWaitMs);
+    // SQLite's busy timeout sleeps 1, 2, 5, 10 ms in turn: a reader that left
+    // after 0.1 ms would still cost the commits behind this 1 ms, often 3.
+    ckpt_wait_until_ = std::chrono::steady_clock::now() + kCheckpointWait;
+    sqlite3_busy_handler(db_, &SqliteStorage::CheckpointBusy, this);
     int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     checkpoint_at_ = rc == SQLITE_OK ? kCheckpointFrames : wal_frames_ + kCheckpointRetryFrames;
     restart_retry_ = rc != SQLITE_OK;
     if (rc == SQLITE_OK) wal_frames_ = 0;
+  }
+
+  // The RESTART's busy handler: looks again every kCheckpointPoll until
+  // ckpt_wait_until_.
+  static int CheckpointBusy(void* arg, int /*count*/) {
+    if (std::chrono::steady_clock::now() >= static_cast<SqliteStorage*>(arg)->ckpt_wait_until_) {
+      return 0;
+    }
+    std::this_thread::sleep_for(kCheckpointPoll);
+    return 1;
   }
 
   // The checkpoint thread: a PASSIVE checkpoint each time CheckpointIfDue()
@@ -1556,6 +1572,7 @@ class SqliteStorage final : public Storage {
   int checkpoint_at_ = kCheckpointFrames;  // WAL frames; write_mu_ (or Open)
   int wal_frames_ = 0;                      // after the last commit; write_mu_ (or Open)
   bool restart_retry_ = false;              // the last RESTART failed; write_mu_
+  std::chrono::steady_clock::time_point ckpt_wait_until_;  // CheckpointBusy; write_mu_
   // The checkpoint thread and its connection (CheckpointIfDue).
   enum class CkptState { kIdle, kWanted, kCopying, kCopied };
   sqlite3* ckpt_db_ = nullptr;
