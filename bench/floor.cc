@@ -1,6 +1,6 @@
 // bench/floor.cc: the machine's floor for bench/run.sh's workloads.
 //
-//   floor [LOOPS]     prints "listening on http://127.0.0.1:PORT"
+//   floor [LOOPS] [--durable DB]   prints "listening on http://127.0.0.1:PORT"
 //
 // A server that does the least any Durable Streams server must do for the
 // load generator's workloads, and nothing else: no durability, no protocol
@@ -20,14 +20,26 @@
 // What it reaches on a machine is the limit that machine (cores, loopback
 // TCP, the load generator beside it) puts on any server; run.sh reports it
 // beside ours. Not a server to use: it forgets everything.
+//
+// --durable DB: the least a durable server must do, for the append
+// workloads. A POST with a JSON Content-Type is parsed (simdjson; 400 if it is
+// not JSON), then every POST's body is inserted into SQLite database DB (WAL,
+// synchronous=FULL: the default durability of ours) by one commit thread,
+// which commits all the bodies that queued while it committed the last ones
+// (group commit), and only then answered. No stream state, no producers, no
+// index: one row per append in a rowid table.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <simdjson.h>
+
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -51,14 +63,58 @@ Streams g_streams;
 
 struct Conn {
   int fd = -1;
+  uint64_t id = 0;  // unique: a commit's answer finds its connection (fds are reused)
   std::string in, out;
   size_t out_off = 0;
-  enum { kRequest, kSse, kLongPoll } state = kRequest;
+  enum { kRequest, kSse, kLongPoll, kCommit } state = kRequest;
   std::string path;  // of the SSE or long-poll read
 };
 
 class Loop;
 std::vector<Loop*> g_loops;
+
+// --durable: the commit thread.
+class Committer {
+ public:
+  struct Pending {
+    Loop* loop;
+    uint64_t conn;
+    std::string path, body, answer;
+  };
+
+  explicit Committer(const char* db_path) {
+    if (sqlite3_open(db_path, &db_) != SQLITE_OK ||
+        sqlite3_exec(db_,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                     "CREATE TABLE IF NOT EXISTS log (stream TEXT NOT NULL, data BLOB NOT NULL)",
+                     nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(db_, "INSERT INTO log (stream, data) VALUES (?1, ?2)", -1, &insert_,
+                           nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "floor: %s: %s\n", db_path, sqlite3_errmsg(db_));
+      std::exit(1);
+    }
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  void Submit(Pending p) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(p));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run();
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Pending> queue_;
+  std::thread thread_;
+};
+Committer* g_committer = nullptr;  // null: not --durable
 
 struct Append {
   std::string path;
@@ -73,6 +129,17 @@ class Loop {
     ev_ = eventfd(0, EFD_NONBLOCK);
     Add(listen_fd_, EPOLLIN);
     Add(ev_, EPOLLIN);
+  }
+
+  // From the commit thread: connection `conn`'s append is committed.
+  void Committed(uint64_t conn, std::string answer) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      committed_.emplace_back(conn, std::move(answer));
+    }
+    uint64_t one = 1;
+    ssize_t n = write(ev_, &one, sizeof one);
+    (void)n;
   }
 
   // From any loop: an append to `path` that this loop's readers must get.
@@ -122,6 +189,8 @@ class Loop {
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto c = std::make_unique<Conn>();
       c->fd = fd;
+      c->id = ++next_id_;
+      by_id_[c->id] = c.get();
       Add(fd, EPOLLIN);
       conns_[fd] = std::move(c);
     }
@@ -139,6 +208,7 @@ class Loop {
     }
     epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
     close(c.fd);
+    by_id_.erase(c.id);
     conns_.erase(c.fd);
   }
 
@@ -166,6 +236,11 @@ class Loop {
     for (const char* name : {"Content-Length:", "content-length:"}) {
       size_t h = c.in.find(name);
       if (h != std::string::npos && h < eoh) length = std::strtoull(c.in.c_str() + h + 15, nullptr, 10);
+    }
+    bool json = false;
+    for (const char* name : {"Content-Type: application/json", "content-type: application/json"}) {
+      size_t h = c.in.find(name);
+      json = json || (h != std::string::npos && h < eoh);
     }
     if (c.in.size() < eoh + 4 + length) return false;
     size_t sp1 = c.in.find(' '), sp2 = c.in.find(' ', sp1 + 1);
@@ -195,6 +270,9 @@ class Loop {
       }
       c.out += "HTTP/1.1 200 OK\r\nStream-Next-Offset: " + std::to_string(tail) +
                "\r\nContent-Length: 0\r\n\r\n";
+    } else if (method == "POST" && g_committer && json &&
+               parser_.parse(body.data(), body.size(), /*realloc_if_needed=*/true).error()) {
+      c.out += "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
     } else if (method == "POST") {
       size_t tail;
       {
@@ -203,9 +281,16 @@ class Loop {
         d += body;
         tail = d.size();
       }
+      std::string answer =
+          "HTTP/1.1 204 No Content\r\nStream-Next-Offset: " + std::to_string(tail) + "\r\n\r\n";
+      if (g_committer) {
+        c.state = Conn::kCommit;
+        g_committer->Submit({this, c.id, path, std::move(body), std::move(answer)});
+        return false;
+      }
       auto shared = std::make_shared<const std::string>(std::move(body));
       for (Loop* l : g_loops) l->Post(path, shared, tail);
-      c.out += "HTTP/1.1 204 No Content\r\nStream-Next-Offset: " + std::to_string(tail) + "\r\n\r\n";
+      c.out += answer;
     } else if (param("live") == "sse") {
       c.state = Conn::kSse;
       c.path = path;
@@ -242,9 +327,21 @@ class Loop {
     ssize_t r = read(ev_, &v, sizeof v);
     (void)r;
     std::vector<Append> inbox;
+    std::vector<std::pair<uint64_t, std::string>> committed;
     {
       std::lock_guard<std::mutex> lock(mu_);
       inbox.swap(inbox_);
+      committed.swap(committed_);
+    }
+    for (auto& [id, answer] : committed) {
+      auto it = by_id_.find(id);
+      if (it == by_id_.end()) continue;  // closed meanwhile
+      Conn& c = *it->second;
+      c.out += answer;
+      c.state = Conn::kRequest;
+      while (c.state == Conn::kRequest && Handle(c)) {
+      }
+      Flush(c);
     }
     for (auto& [path, body, tail] : inbox) {
       auto it = readers_.find(path);
@@ -299,9 +396,36 @@ class Loop {
   int listen_fd_, ep_, ev_;
   std::mutex mu_;
   std::vector<Append> inbox_;
+  std::vector<std::pair<uint64_t, std::string>> committed_;  // guarded by mu_
+  uint64_t next_id_ = 0;
+  std::unordered_map<uint64_t, Conn*> by_id_;
+  simdjson::dom::parser parser_;
   std::unordered_map<int, std::unique_ptr<Conn>> conns_;
   std::map<std::string, std::vector<Conn*>> readers_;
 };
+
+void Committer::Run() {
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return !queue_.empty(); });
+      batch.swap(queue_);
+    }
+    sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
+    for (Pending& p : batch) {
+      sqlite3_bind_text(insert_, 1, p.path.data(), static_cast<int>(p.path.size()), SQLITE_STATIC);
+      sqlite3_bind_blob(insert_, 2, p.body.data(), static_cast<int>(p.body.size()), SQLITE_STATIC);
+      sqlite3_step(insert_);
+      sqlite3_reset(insert_);
+    }
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "floor: commit: %s\n", sqlite3_errmsg(db_));
+      std::exit(1);
+    }
+    for (Pending& p : batch) p.loop->Committed(p.conn, std::move(p.answer));
+  }
+}
 
 int Listen(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -323,6 +447,7 @@ int Listen(int port) {
 
 int main(int argc, char** argv) {
   int loops = argc > 1 ? std::atoi(argv[1]) : 2;
+  if (argc > 3 && std::strcmp(argv[2], "--durable") == 0) g_committer = new Committer(argv[3]);
   int first = Listen(0);
   sockaddr_in a{};
   socklen_t len = sizeof a;

@@ -6,6 +6,9 @@
 # A fifth server, bench/floor.cc, does the least any server must do for these
 # workloads (no durability, no protocol checks): what it reaches is the limit
 # this machine and load generator put on every server, reported beside ours.
+# For the append workloads, it runs once more with --durable (floor-durable):
+# the least a server must do that answers an append only once it is
+# committed to SQLite at full sync.
 #
 # Figures, never assertions. --quick (CI) uses small sizes so the harness
 # cannot rot; its figures mean little. Needs the build from scripts/deps.sh.
@@ -39,6 +42,7 @@ start_server() {  # name -> sets pid, url
     node-mem) (cd "$here" && exec node node-peer.mjs) >"$out" 2>&1 & ;;
     node-file) (cd "$here" && exec node node-peer.mjs "$work/node-data") >"$out" 2>&1 & ;;
     floor) "$build/bench/floor" >"$out" 2>&1 & ;;
+    floor-durable) "$build/bench/floor" 2 --durable "$work/floor-durable.db" >"$out" 2>&1 & ;;
     ours-bigseg) "$build/durable-streams-server" --port 0 --data-dir "$work/ours-bigseg-data" \
                    --segment-max-messages 100000 >"$out" 2>&1 & ;;
   esac
@@ -118,7 +122,7 @@ idle_cost() {
 # Every workload runs against every server before the next workload starts;
 # the servers run side by side, idle while another is measured.
 run_all() {
-  local s n line json_servers=$servers
+  local s n line json_servers=$servers append_servers=$servers
   for s in $servers; do idle_cost "$s"; done
   sleep 3  # let the kernel finish closing the idle readers' connections
   for s in $servers; do start_server "$s"; PID[$s]=$pid; URL[$s]=$url; done
@@ -129,14 +133,24 @@ run_all() {
     start_server ours-bigseg; PID[ours-bigseg]=$pid; URL[ours-bigseg]=$url
     json_servers="$servers ours-bigseg"
   fi
-  interleaved append32 rate "$servers" append 32 32 100 $SECS
+  if [[ " $servers " == *" floor "* ]]; then
+    start_server floor-durable; PID[floor-durable]=$pid; URL[floor-durable]=$url
+    append_servers="$servers floor-durable"
+    json_servers="$json_servers floor-durable"
+  fi
+  interleaved append32 rate "$append_servers" append 32 32 100 $SECS
   interleaved append1 rate "$servers" append 1 1 100 $SECS
   interleaved json msgs "$json_servers" json 8 100 $SECS
-  for s in $servers; do
+  for s in $append_servers; do
     R[$s,append32]=$(get "${BEST[$s,append32]}" rate); R[$s,append32cpu]=$(get "${BEST[$s,append32]}" cpu)
-    R[$s,append1]=$(get "${BEST[$s,append1]}" rate)
-    R[$s,json]=$(get "${BEST[$s,json]}" msgs)
+    R[$s,append1]=$(get "${BEST[$s,append1]:-}" rate)
+    R[$s,json]=$(get "${BEST[$s,json]:-}" msgs)
   done
+  if [ -n "${PID[floor-durable]:-}" ]; then
+    kill ${PID[floor-durable]}; wait ${PID[floor-durable]} 2>/dev/null || true
+    unset 'PID[floor-durable]'
+    rm -f "$work"/floor-durable.db*
+  fi
   [ -n "${URL[ours-bigseg]:-}" ] && R[ours,jsonbigseg]=$(get "${BEST[ours-bigseg,json]}" msgs)
   # The long-poll round trip's limit at full sync includes a commit that
   # finds the disk idle: measured in each of its rounds, the lowest counts.
@@ -203,11 +217,11 @@ echo "one append at a time over HTTP, bound by the floor's round trip (1/${R[flo
 normal_bound=$(awk -v c="${normal_commit_rate:-0}" -v f="${R[floor,append1]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 1 / (1 / c + 1 / f) }')
 echo "the same at --sync normal (bare commit at synchronous=NORMAL: ${normal_commit_rate:-?} commits/s): ${normal_bound:-?} /s; ours-normal: ${R[ours-normal,append1]:-?} /s ($(ratio "${R[ours-normal,append1]:-}" "$normal_bound")); 1.5x Node in-memory: $(awk -v n="${R[node-mem,append1]:-0}" 'BEGIN { printf "%.0f", 1.5 * n }') /s"
 echo "one commit after 3 ms idle (bare SQLite, full sync), p50: ${idle_commit_ms:-?} ms; ours' long-poll overhead at full sync less that: $(awk -v a="${R[ours,rttover]:-0}" -v b="${idle_commit_ms:-0}" 'BEGIN { printf "%.3f", a - b }') ms (Node in-memory: ${R[node-mem,rttover]:-?} ms)"
-# Each JSON append waits at least for its HTTP round trip (the floor's time
-# per append on one of its 8 connections) and one commit that begins after it
-# arrives (at best the idle commit above): 8 connections bound the rate.
-json_bound=$(awk -v c="${idle_commit_ms:-0}" -v f="${R[floor,json]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 100 * 8 / (c / 1000 + 8 * 100 / f) }')
-echo "JSON at full sync, 8 connections, bound by the floor's round trip plus one idle commit per append: ${json_bound:-?} msgs/s; ours at full sync: ${R[ours,json]:-?} ($(ratio "${R[ours,json]:-}" "$json_bound")); 2x Node in-memory: $(awk -v n="${R[node-mem,json]:-0}" 'BEGIN { printf "%.0f", 2 * n }')"
+# Appends at full sync from many connections: the durable floor (floor.cc
+# --durable) commits them to SQLite in group commits and answers each after
+# its commit, and does nothing else; what it reaches bounds every server that
+# keeps them at full sync in SQLite.
+echo "durable floor (bench/floor.cc --durable: JSON parsed, each append committed to SQLite at synchronous=FULL in group commits before its answer, nothing else): append 32 conns ${R[floor-durable,append32]:-?} /s, ours at full sync ${R[ours,append32]:-?} ($(ratio "${R[ours,append32]:-}" "${R[floor-durable,append32]:-}")), 1.5x Node in-memory $(awk -v n="${R[node-mem,append32]:-0}" 'BEGIN { printf "%.0f", 1.5 * n }'); JSON ${R[floor-durable,json]:-?} msgs/s, ours at full sync ${R[ours,json]:-?} ($(ratio "${R[ours,json]:-}" "${R[floor-durable,json]:-}")), 2x Node in-memory $(awk -v n="${R[node-mem,json]:-0}" 'BEGIN { printf "%.0f", 2 * n }')"
 [ -n "${R[ours,jsonbigseg]:-}" ] && echo "JSON at full sync with --segment-max-messages 100000 (default 1000): ${R[ours,jsonbigseg]} msgs/s ($(ratio "${R[ours,jsonbigseg]}" "${R[node-mem,json]:-}") Node in-memory)"
 echo "floor = bench/floor.cc: no durability, no protocol work; the machine's limit for each workload"
 echo "every workload: $TURNS rounds, every server in turn in each round, each server's best round counts (appends and JSON: rounds of $SECS s; catch-up: each round the best of $ROUNDS reads; latencies: the lowest); the idle commit: the lowest of the long-poll rounds"
