@@ -23,7 +23,7 @@ run() {  # name server-args... -> prints the load result line
   local name=$1; shift
   "$build/durable-streams-server" --port 0 --data-dir "$work/$name" "$@" >"$work/$name.out" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 100); do grep -q '^listening on ' "$work/$name.out" && break; sleep 0.1; done
+  for _ in $(seq 1 100); do grep -qs '^listening on ' "$work/$name.out" && break; sleep 0.1; done
   local url; url="$(sed -n 's/^listening on //p' "$work/$name.out")/v1/stream"
   "$build/bench/load" catchup "$url" $MB $SETTLE | grep '^result'
   if [ "$name" = cold ]; then

@@ -47,7 +47,7 @@ start_server() {  # name -> sets pid, url
                    --segment-max-messages 100000 >"$out" 2>&1 & ;;
   esac
   pid=$!
-  for _ in $(seq 1 100); do grep -q '^listening on ' "$out" && break; sleep 0.1; done
+  for _ in $(seq 1 100); do grep -qs '^listening on ' "$out" && break; sleep 0.1; done
   url="$(sed -n 's/^listening on //p' "$out")/v1/stream"
 }
 
