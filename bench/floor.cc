@@ -31,9 +31,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sqlite3.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
