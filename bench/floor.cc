@@ -223,6 +223,12 @@ class Loop {
       if (n == 0 || errno != EAGAIN) return Close(c);
       break;
     }
+    Serve(c);
+  }
+
+  // Answers every whole request in c.in, up to one that waits (a live read,
+  // or a commit), and sends what it can.
+  void Serve(Conn& c) {
     while (c.state == Conn::kRequest && Handle(c)) {
     }
     Flush(c);
@@ -339,9 +345,7 @@ class Loop {
       Conn& c = *it->second;
       c.out += answer;
       c.state = Conn::kRequest;
-      while (c.state == Conn::kRequest && Handle(c)) {
-      }
-      Flush(c);
+      Serve(c);
     }
     for (auto& [path, body, tail] : inbox) {
       auto it = readers_.find(path);
