@@ -568,7 +568,18 @@ int main(int argc, char** argv) {
     long bad = 0;
     std::vector<double> lat;
     lat.reserve(static_cast<size_t>(readers * rate * seconds));
-    auto deadline = [&] { return !writing && Ms(Clock::now() - epoch) > (seconds + 3) * 1000; };
+    // A reading thread stops once the writer has stopped and each of its
+    // readers has every message, or 30 s after the writer stopped (a slow
+    // server's readers may still be catching up; those that are not done
+    // then count as incomplete).
+    auto done = [&](int t, int threads) {
+      if (writing) return false;
+      if (Ms(Clock::now() - epoch) > (seconds + 30) * 1000) return true;
+      for (size_t i = t; i < fds.size(); i += threads) {
+        if (expect[i] != sent_count) return false;
+      }
+      return true;
+    };
     // The readers are split between two reading threads (one per core here),
     // each with its own epoll: one thread draining 5000 sockets per message
     // would be much of what the latency measures.
@@ -591,7 +602,7 @@ int main(int argc, char** argv) {
         }
         std::vector<epoll_event> ready(1024);
         std::vector<char> buf(1 << 16);
-        while (!deadline()) {
+        while (!done(t, threads)) {
           int n_ready = epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 50);
           for (int e = 0; e < n_ready; ++e) {
             size_t i = ready[e].data.u64;
