@@ -30,6 +30,12 @@ class CountingStorage : public Storage {
                       std::vector<StoredMessage>* out) override {
     return base_->ReadMessages(id, from, to, max, out);
   }
+  // Optional (the default reads through ReadMessages above); passing it on
+  // keeps the SQLite store's copy-saving reads of byte streams.
+  Status ReadBytes(int64_t id, uint64_t from, uint64_t to, size_t max, std::string* body,
+                   uint64_t* next) override {
+    return base_->ReadBytes(id, from, to, max, body, next);
+  }
   std::atomic<long> commits{0}, appends{0};
 
  private:

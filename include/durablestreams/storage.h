@@ -9,11 +9,12 @@
 //     batch survives a restart (to the degree of the configured sync mode);
 //     when it returns an error, none of the batch is visible, now or after a
 //     restart.
-//   - Apply() is called from one engine thread at a time. ReadMessages() is
-//     called concurrently from many threads, also while Apply() runs, and must
-//     not wait for it (readers never wait behind writers).
-//   - ReadMessages() only ever asks for positions below a tail that an
-//     earlier Apply() returned OK for.
+//   - Apply() is called from one engine thread at a time. ReadMessages() and
+//     ReadBytes() are called concurrently from many threads, also while
+//     Apply() runs, and must not wait for it (readers never wait behind
+//     writers).
+//   - ReadMessages() and ReadBytes() only ever ask for positions below a tail
+//     that an earlier Apply() returned OK for.
 //   - A batch may append to a stream without upserting its record (when
 //     nothing else of it changed). Load() must then report the tail as the
 //     end of the stream's last stored append where that is past the stored
@@ -136,6 +137,16 @@ class Storage {
   // `max_bytes` (at least one message is returned when any qualifies).
   virtual Status ReadMessages(int64_t stream_id, uint64_t from, uint64_t to,
                               size_t max_bytes, std::vector<StoredMessage>* out) = 0;
+
+  // The same read for a byte stream, whose readers see bytes, not messages:
+  // appends to *body the bytes from `from` to the end of the messages
+  // ReadMessages() would return (none before `from`, so a read may start
+  // inside a message), and sets *next to the position after them (`from`
+  // when there are none). The default calls ReadMessages() and
+  // concatenates; an implementation may append straight from its own pages
+  // or caches and save a copy of every byte.
+  virtual Status ReadBytes(int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
+                           std::string* body, uint64_t* next);
 };
 
 struct SqliteStorageOptions {

@@ -55,6 +55,7 @@
 #include "protocol/path.h"
 #include "protocol/producer.h"
 #include "protocol/sse.h"
+#include "storage/message_bytes.h"
 
 namespace durablestreams {
 
@@ -519,6 +520,16 @@ class EngineImpl final : public StreamEngine {
   Status ReadRange(const StreamMeta& meta, uint64_t pos, std::string* body, uint64_t* next,
                    std::vector<std::string>* json_messages = nullptr) {
     *next = pos;
+    if (!meta.json && (!meta.rec.fork_source_id || pos >= meta.rec.fork_offset)) {
+      // Bytes, with no fork source to clip: the storage appends them itself.
+      if (pos >= meta.rec.tail) return Status::OK();
+      Status s = storage_->ReadBytes(meta.rec.id, pos, meta.rec.tail, options_.max_read_bytes,
+                                     body, next);
+      if (s.ok() && *next == pos) {
+        return Status::Corruption("stored messages end before the stream's tail");
+      }
+      return s;
+    }
     std::vector<StoredMessage> msgs;
     if (pos < meta.rec.tail) {
       Status s = ReadChain(meta.rec, pos, meta.rec.tail, options_.max_read_bytes, &msgs);
@@ -535,21 +546,8 @@ class EngineImpl final : public StreamEngine {
         for (auto v : views) json_messages->emplace_back(v);
       }
       protocol::AppendJsonArray(views, body);
-    } else if (msgs.size() == 1 && msgs[0].start >= pos && body->empty()) {
-      *body = std::move(msgs[0].data);  // one whole message: the body itself
-      *next = msgs[0].end;
     } else {
-      // One allocation for the body: growing it message by message would
-      // copy a 1 MiB response several times over.
-      size_t total = body->size();
-      for (auto& m : msgs) total += m.data.size();
-      body->reserve(total);
-      for (auto& m : msgs) {
-        std::string_view d = m.data;
-        if (m.start < pos) d.remove_prefix(pos - m.start);
-        body->append(d);
-        *next = m.end;
-      }
+      storage::AppendMessageBytes(&msgs, pos, body, next);
     }
     if (msgs.empty() && pos < meta.rec.tail) {
       return Status::Corruption("stored messages end before the stream's tail");

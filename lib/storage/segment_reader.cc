@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
 
 #include "storage/segment_format.h"
 
@@ -148,6 +149,24 @@ Status SegmentReader::LoadChunk(const SegmentInfo& seg, size_t chunk,
 
 Status SegmentReader::Read(const SegmentInfo& seg, uint64_t from, uint64_t to, size_t max_bytes,
                            std::vector<StoredMessage>* out, size_t* bytes) {
+  return Visit(seg, from, to, max_bytes, bytes,
+               [out](const StoredMessage& m) { out->push_back(m); });
+}
+
+Status SegmentReader::ReadBytes(const SegmentInfo& seg, uint64_t from, uint64_t to,
+                                size_t max_bytes, std::string* body, uint64_t* next,
+                                size_t* bytes) {
+  return Visit(seg, from, to, max_bytes, bytes, [&](const StoredMessage& m) {
+    std::string_view d = m.data;
+    if (m.start < from) d.remove_prefix(from - m.start);
+    body->append(d);
+    *next = m.end;
+  });
+}
+
+Status SegmentReader::Visit(const SegmentInfo& seg, uint64_t from, uint64_t to, size_t max_bytes,
+                            size_t* bytes,
+                            const std::function<void(const StoredMessage&)>& take) {
   size_t chunk = 0;
   if (seg.size > whole_object_bytes_) {
     std::shared_ptr<const void> v;
@@ -168,7 +187,7 @@ Status SegmentReader::Read(const SegmentInfo& seg, uint64_t from, uint64_t to, s
                                [](uint64_t p, const StoredMessage& m) { return p < m.end; });
     for (; it != data->end(); ++it) {
       if (it->start >= to || *bytes >= max_bytes) return Status::OK();
-      out->push_back(*it);
+      take(*it);
       *bytes += it->data.size();
     }
     if (data->back().end >= seg.end || *bytes >= max_bytes) return Status::OK();

@@ -10,6 +10,7 @@
 #define DURABLESTREAMS_STORAGE_SEGMENT_READER_H_
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,12 @@ class SegmentReader {
   Status Read(const SegmentInfo& seg, uint64_t from, uint64_t to, size_t max_bytes,
               std::vector<StoredMessage>* out, size_t* bytes);
 
+  // As Read(), but appends the bytes of those messages from `from` on to
+  // *body straight from the cache (no copy of each message first), and sets
+  // *next to the end of the last one.
+  Status ReadBytes(const SegmentInfo& seg, uint64_t from, uint64_t to, size_t max_bytes,
+                   std::string* body, uint64_t* next, size_t* bytes);
+
   // Drops cached data of objects whose key starts with `prefix`.
   void Forget(const std::string& prefix);
 
@@ -54,6 +61,10 @@ class SegmentReader {
     std::shared_ptr<const void> value;
     size_t bytes = 0;
   };
+
+  // The walk of Read() and ReadBytes(): hands each message to `take`.
+  Status Visit(const SegmentInfo& seg, uint64_t from, uint64_t to, size_t max_bytes,
+               size_t* bytes, const std::function<void(const StoredMessage&)>& take);
 
   // Data of [first index entry, last) decoded, or the whole segment.
   Status LoadChunk(const SegmentInfo& seg, size_t chunk, std::shared_ptr<const Chunk>* out);

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "durablestreams/storage.h"
+#include "storage/message_bytes.h"
 #include "storage/segment_format.h"
 #include "storage/segment_reader.h"
 
@@ -532,6 +533,32 @@ class SqliteStorage final : public Storage {
 
   Status ReadMessages(int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
                       std::vector<StoredMessage>* out) override {
+    return Read(stream_id, from, to, max_bytes, out, nullptr, nullptr);
+  }
+
+  Status ReadBytes(int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
+                   std::string* body, uint64_t* next) override {
+    std::vector<StoredMessage> hot;
+    size_t base = body->size();
+    *next = from;
+    Status s = Read(stream_id, from, to, max_bytes, &hot, body, next);
+    if (!s.ok()) {
+      body->resize(base);
+      *next = from;
+      return s;
+    }
+    // What came from the hot rows follows what came from segments.
+    storage::AppendMessageBytes(&hot, from, body, next);
+    return s;
+  }
+
+ private:
+  // ReadMessages(), or with `body` the first part of ReadBytes(): the bytes
+  // of a read of hot rows alone, or of the segments of a read that needs
+  // them, are appended to *body straight from SQLite's row or the segment
+  // cache (and *next set); only hot messages after segments go to *out.
+  Status Read(int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
+              std::vector<StoredMessage>* out, std::string* body, uint64_t* next) {
     ReadConn* conn = AcquireReader();
     size_t first = out->size();
     size_t bytes = 0;
@@ -543,8 +570,10 @@ class SqliteStorage final : public Storage {
     std::vector<storage::SegmentInfo> segments;
     Status status = BeginRead(conn, stream_id, from, &log);
     if (status.ok()) {
-      status = ReadHot(conn, stream_id, from, to, max_bytes, log, out, &bytes);
-      if (status.ok() && out->size() == first) {
+      status = ReadHot(conn, stream_id, from, to, max_bytes, log, out, &bytes, true, SIZE_MAX,
+                       body, next);
+      bool took = body ? *next != from : out->size() != first;
+      if (status.ok() && !took) {
         status = ReadBothTiers(conn, stream_id, from, to, max_bytes, log, &segments, out, &bytes);
       }
       Status c = conn->commit.Exec("end read");
@@ -557,7 +586,7 @@ class SqliteStorage final : public Storage {
                                      std::make_move_iterator(out->end()));
       out->resize(first);
       bytes = 0;
-      status = ReadSegments(segments, from, to, max_bytes, out, &bytes);
+      status = ReadSegments(segments, from, to, max_bytes, out, body, next, &bytes);
       for (StoredMessage& m : hot) {
         if (!status.ok() || bytes >= max_bytes || m.start >= to) break;
         bytes += m.data.size();
@@ -569,7 +598,6 @@ class SqliteStorage final : public Storage {
     return status;
   }
 
- private:
   Status ExecSql(const std::string& sql) {
     char* err = nullptr;
     int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
@@ -1029,6 +1057,12 @@ class SqliteStorage final : public Storage {
     size_t base;  // out->size() when the read began
     std::vector<StoredMessage>* out;
     size_t* bytes;
+    // With `body`, the bytes from `from` on go there (and *next moves)
+    // instead of messages to *out.
+    std::string* body = nullptr;
+    uint64_t* next = nullptr;
+    size_t count = 0;       // messages taken
+    uint64_t last_end = 0;  // the end of the last one
     bool stop = false;
     Status status;
   };
@@ -1066,24 +1100,32 @@ class SqliteStorage final : public Storage {
       pos += n;
       offset += n;
       if (pos <= r->from) continue;  // ends at or before `from`
-      if (start >= r->to || (r->stop_at_gap && out->size() == r->base && start > r->from)) {
+      if (start >= r->to || (r->stop_at_gap && r->count == 0 && start > r->from)) {
         r->stop = true;
         return;
       }
-      if (out->size() > r->base && out->back().end != start) {
+      if (r->count > 0 && r->last_end != start) {
         r->status = Status::Corruption("hot rows are not contiguous");
         r->stop = true;
         return;
       }
-      StoredMessage m;
-      m.start = start;
-      m.end = pos;
-      m.data.assign(data + offset - n, n);
-      m.last_in_append = i + 1 == nsizes ? last_in_append : false;
+      bool ends_append = i + 1 == nsizes ? last_in_append : false;
+      if (r->body) {
+        size_t skip = start < r->from ? static_cast<size_t>(r->from - start) : 0;
+        r->body->append(data + offset - n + skip, n - skip);
+        *r->next = pos;
+      } else {
+        StoredMessage m;
+        m.start = start;
+        m.end = pos;
+        m.data.assign(data + offset - n, n);
+        m.last_in_append = ends_append;
+        out->push_back(std::move(m));
+      }
       *r->bytes += n;
-      out->push_back(std::move(m));
-      if (*r->bytes >= r->max_bytes ||
-          (out->size() - r->base >= r->max_count && out->back().last_in_append)) {
+      ++r->count;
+      r->last_end = pos;
+      if (*r->bytes >= r->max_bytes || (r->count >= r->max_count && ends_append)) {
         r->stop = true;
         return;
       }
@@ -1095,11 +1137,16 @@ class SqliteStorage final : public Storage {
   // statement's snapshot when `log` is empty. With `stop_at_gap`, returns
   // nothing when the first row starts after `from` (that part has been
   // rotated) rather than reading rows the caller drops. Stops after
-  // `max_count` messages too, at the end of an append.
+  // `max_count` messages too, at the end of an append. With `body`, the
+  // messages' bytes from `from` on are appended to *body (and *next set to
+  // the end of the last) instead of messages to *out.
   Status ReadHot(ReadConn* conn, int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
                  const std::vector<LogEntry>& log, std::vector<StoredMessage>* out, size_t* bytes,
-                 bool stop_at_gap = true, size_t max_count = SIZE_MAX) {
+                 bool stop_at_gap = true, size_t max_count = SIZE_MAX, std::string* body = nullptr,
+                 uint64_t* next = nullptr) {
     HotRead r(from, to, max_bytes, max_count, stop_at_gap, out, bytes);
+    r.body = body;
+    r.next = next;
     sqlite3_stmt* q = conn->read.get();
     sqlite3_bind_int64(q, 1, stream_id);
     sqlite3_bind_int64(q, 2, static_cast<int64_t>(from));
@@ -1113,7 +1160,7 @@ class SqliteStorage final : public Storage {
     q = conn->log_row.get();
     for (const LogEntry& e : log) {
       if (!r.status.ok() || r.stop || *bytes >= max_bytes) break;
-      if (e.end <= from || (out->size() > r.base && e.end <= out->back().end)) continue;
+      if (e.end <= from || (r.count > 0 && e.end <= r.last_end)) continue;
       sqlite3_bind_int64(q, 1, e.seq);
       rc = sqlite3_step(q);
       if (rc == SQLITE_ROW) {
@@ -1164,16 +1211,19 @@ class SqliteStorage final : public Storage {
     return s;
   }
 
+  // Into *out, or with `body` as bytes into *body (see Read()).
   Status ReadSegments(const std::vector<storage::SegmentInfo>& segments, uint64_t from,
                       uint64_t to, size_t max_bytes, std::vector<StoredMessage>* out,
-                      size_t* bytes) {
+                      std::string* body, uint64_t* next, size_t* bytes) {
     if (!segment_reader_) {
       return Status::Unavailable("this stream's history is in segments, and no segment store "
                                  "is configured");
     }
+    if (body) body->reserve(body->size() + std::min<uint64_t>(to - from, max_bytes));
     for (const storage::SegmentInfo& seg : segments) {
       if (*bytes >= max_bytes || seg.start >= to) break;
-      Status s = segment_reader_->Read(seg, from, to, max_bytes, out, bytes);
+      Status s = body ? segment_reader_->ReadBytes(seg, from, to, max_bytes, body, next, bytes)
+                      : segment_reader_->Read(seg, from, to, max_bytes, out, bytes);
       if (!s.ok()) return s;
     }
     return Status::OK();

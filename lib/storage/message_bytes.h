@@ -1,0 +1,23 @@
+// lib/storage/message_bytes.h: the bytes of stored messages, back to back.
+// A free function; no state.
+#ifndef DURABLESTREAMS_STORAGE_MESSAGE_BYTES_H_
+#define DURABLESTREAMS_STORAGE_MESSAGE_BYTES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "durablestreams/storage.h"
+
+namespace durablestreams::storage {
+
+// Appends to *body the bytes of `msgs` (in order and contiguous) from
+// position `from` on, and sets *next to the end of the last message (leaves
+// it when there is none). One allocation; a single whole message into an
+// empty body is moved, not copied, which is why `msgs` is not const.
+void AppendMessageBytes(std::vector<StoredMessage>* msgs, uint64_t from, std::string* body,
+                        uint64_t* next);
+
+}  // namespace durablestreams::storage
+
+#endif  // DURABLESTREAMS_STORAGE_MESSAGE_BYTES_H_
