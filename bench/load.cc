@@ -21,9 +21,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -345,8 +345,11 @@ int Append(const Url& u, std::vector<double>* lats, long* errors, int conns, int
       while ((got = recv(c.fd, buf, sizeof buf, 0)) > 0) c.in.append(buf, static_cast<size_t>(got));
       if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
         epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
-        if (c.waiting) --waiting, ++*errors;
-        c.waiting = false;
+        if (c.waiting) {  // the server closed it before answering
+          --waiting;
+          ++*errors;
+          c.waiting = false;
+        }
         continue;
       }
       int status = 0;
@@ -404,7 +407,9 @@ int main(int argc, char** argv) {
     }
     std::vector<double> lats;
     long errors = 0;
-    if (Append(u, &lats, &errors, conns, streams, body_bytes, seconds, type, body, run) != 0) return 1;
+    if (Append(u, &lats, &errors, conns, streams, body_bytes, seconds, type, body, run) != 0) {
+      return 1;
+    }
     double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     std::printf("result %s rate=%.0f msgs=%.0f p50=%.3f p99=%.3f errors=%ld cpu=%.2f\n", w.c_str(),
                 lats.size() / elapsed, lats.size() * per_post / elapsed, Pct(lats, 0.5),

@@ -541,6 +541,10 @@ class SqliteStorage final : public Storage {
     std::vector<StoredMessage> hot;
     size_t base = body->size();
     *next = from;
+    // Most of a read's bytes go straight into the body: room for them at once
+    // (a few bytes for a read at the tail, max_bytes for a catch-up, up to
+    // 4 MiB; beyond that the string grows as it must).
+    body->reserve(base + std::min<uint64_t>({to - from, max_bytes, uint64_t{4} << 20}));
     Status s = Read(stream_id, from, to, max_bytes, &hot, body, next);
     if (!s.ok()) {
       body->resize(base);
@@ -1050,11 +1054,10 @@ class SqliteStorage final : public Storage {
     HotRead(uint64_t from_, uint64_t to_, size_t max_bytes_, size_t max_count_, bool stop_at_gap_,
             std::vector<StoredMessage>* out_, size_t* bytes_)
         : from(from_), to(to_), max_bytes(max_bytes_), max_count(max_count_),
-          stop_at_gap(stop_at_gap_), base(out_->size()), out(out_), bytes(bytes_) {}
+          stop_at_gap(stop_at_gap_), out(out_), bytes(bytes_) {}
     uint64_t from, to;
     size_t max_bytes, max_count;
     bool stop_at_gap;
-    size_t base;  // out->size() when the read began
     std::vector<StoredMessage>* out;
     size_t* bytes;
     // With `body`, the bytes from `from` on go there (and *next moves)
@@ -1219,7 +1222,6 @@ class SqliteStorage final : public Storage {
       return Status::Unavailable("this stream's history is in segments, and no segment store "
                                  "is configured");
     }
-    if (body) body->reserve(body->size() + std::min<uint64_t>(to - from, max_bytes));
     for (const storage::SegmentInfo& seg : segments) {
       if (*bytes >= max_bytes || seg.start >= to) break;
       Status s = body ? segment_reader_->ReadBytes(seg, from, to, max_bytes, body, next, bytes)
