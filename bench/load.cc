@@ -158,32 +158,41 @@ RawResponse ParseHead(const std::string& head) {
   return r;
 }
 
-// Whether `resp` (bytes read so far) holds a whole HTTP response; then its
-// status and its body (de-chunked) in *status and *body. A response may come
-// in several segments (Node's head and body do), so its first read is not
-// enough to check what it carries.
-bool WholeResponse(const std::string& resp, int* status, std::string* body) {
-  size_t eoh = resp.find("\r\n\r\n");
-  if (eoh == std::string::npos) return false;
-  RawResponse r = ParseHead(resp.substr(0, eoh));
-  *status = r.status;
+// The length of the first whole response at the front of `in` (0 if it is
+// not all there yet: a response may come in several segments, as Node's head
+// and body do), with its status in *status and, when `body` is given, its
+// body (de-chunked) in *body. Handles Content-Length, chunked and bodiless
+// responses; lean, since the append workloads call it once per append.
+size_t ResponseLength(const std::string& in, int* status, std::string* body = nullptr) {
+  size_t eoh = in.find("\r\n\r\n");
+  if (eoh == std::string::npos) return 0;
+  *status = std::atoi(in.c_str() + 9);
   size_t at = eoh + 4;
-  body->clear();
-  if (r.headers.count("content-length")) {
-    size_t want = std::strtoull(r.headers["content-length"].c_str(), nullptr, 10);
-    if (resp.size() < at + want) return false;
-    body->assign(resp, at, want);
-    return true;
+  size_t length = 0;
+  bool chunked = false;
+  for (size_t line = in.find("\r\n"); line < eoh;) {
+    size_t next = in.find("\r\n", line + 2);
+    const char* h = in.c_str() + line + 2;
+    if (strncasecmp(h, "content-length:", 15) == 0) length = std::strtoull(h + 15, nullptr, 10);
+    if (strncasecmp(h, "transfer-encoding:", 18) == 0) {
+      chunked = in.compare(next - 7, 7, "chunked") == 0;
+    }
+    line = next;
   }
-  if (r.headers["transfer-encoding"] != "chunked") return true;
+  if (body) body->clear();
+  if (!chunked) {
+    if (in.size() < at + length) return 0;
+    if (body) body->assign(in, at, length);
+    return at + length;
+  }
   for (;;) {
-    size_t crlf = resp.find("\r\n", at);
-    if (crlf == std::string::npos) return false;
-    size_t n = std::strtoull(resp.c_str() + at, nullptr, 16);
-    if (resp.size() < crlf + 2 + n + 2) return false;
-    if (n == 0) return true;
-    body->append(resp, crlf + 2, n);
+    size_t crlf = in.find("\r\n", at);
+    if (crlf == std::string::npos) return 0;
+    size_t n = std::strtoull(in.c_str() + at, nullptr, 16);
+    if (in.size() < crlf + 2 + n + 2) return 0;
+    if (body) body->append(in, crlf + 2, n);
     at = crlf + 2 + n + 2;
+    if (n == 0) return at;
   }
 }
 
@@ -257,36 +266,6 @@ class RawConn {
   std::string buf_;
   std::vector<char> scratch_ = std::vector<char>(1 << 20);
 };
-
-// The length of the first whole response at the front of `in` (0 if it is
-// not all there yet), with its status in *status. Handles Content-Length,
-// chunked and bodiless responses; lean, since it runs once per append.
-size_t ResponseLength(const std::string& in, int* status) {
-  size_t eoh = in.find("\r\n\r\n");
-  if (eoh == std::string::npos) return 0;
-  *status = std::atoi(in.c_str() + 9);
-  size_t at = eoh + 4;
-  size_t length = 0;
-  bool chunked = false;
-  for (size_t line = in.find("\r\n"); line < eoh;) {
-    size_t next = in.find("\r\n", line + 2);
-    const char* h = in.c_str() + line + 2;
-    if (strncasecmp(h, "content-length:", 15) == 0) length = std::strtoull(h + 15, nullptr, 10);
-    if (strncasecmp(h, "transfer-encoding:", 18) == 0) {
-      chunked = in.compare(next - 7, 7, "chunked") == 0;
-    }
-    line = next;
-  }
-  if (!chunked) return in.size() >= at + length ? at + length : 0;
-  for (;;) {
-    size_t crlf = in.find("\r\n", at);
-    if (crlf == std::string::npos) return 0;
-    size_t n = std::strtoull(in.c_str() + at, nullptr, 16);
-    at = crlf + 2 + n + 2;
-    if (in.size() < at) return 0;
-    if (n == 0) return at;
-  }
-}
 
 // The append and JSON workloads: `conns` keep-alive connections driven by one
 // thread with epoll, each sending its next POST as soon as its last one is
@@ -517,7 +496,7 @@ int main(int argc, char** argv) {
         got[i].append(buf, static_cast<size_t>(n));
         int status = 0;
         std::string body;
-        if (!WholeResponse(got[i], &status, &body)) continue;
+        if (ResponseLength(got[i], &status, &body) == 0) continue;
         ++answered;
         if (status == 200 && body == "wake") ++ok;
         last = Ms(Clock::now() - sent);

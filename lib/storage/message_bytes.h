@@ -1,15 +1,23 @@
 // lib/storage/message_bytes.h: the bytes of stored messages, back to back.
-// A free function; no state.
+// Free functions; no state.
 #ifndef DURABLESTREAMS_STORAGE_MESSAGE_BYTES_H_
 #define DURABLESTREAMS_STORAGE_MESSAGE_BYTES_H_
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "durablestreams/storage.h"
 
 namespace durablestreams::storage {
+
+// Appends to *body the bytes of a message `data` that starts at position
+// `start`, from position `from` on (a read may start inside a message).
+inline void AppendFrom(std::string_view data, uint64_t start, uint64_t from, std::string* body) {
+  if (start < from) data.remove_prefix(from - start);
+  body->append(data);
+}
 
 // Appends to *body the bytes of `msgs` (in order and contiguous) from
 // position `from` on, and sets *next to the end of the last message (leaves

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <string_view>
 
+#include "storage/message_bytes.h"
 #include "storage/segment_format.h"
 
 namespace durablestreams::storage {
@@ -157,9 +157,7 @@ Status SegmentReader::ReadBytes(const SegmentInfo& seg, uint64_t from, uint64_t 
                                 size_t max_bytes, std::string* body, uint64_t* next,
                                 size_t* bytes) {
   return Visit(seg, from, to, max_bytes, bytes, [&](const StoredMessage& m) {
-    std::string_view d = m.data;
-    if (m.start < from) d.remove_prefix(from - m.start);
-    body->append(d);
+    AppendFrom(m.data, m.start, from, body);
     *next = m.end;
   });
 }

@@ -43,6 +43,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -1114,8 +1115,7 @@ class SqliteStorage final : public Storage {
       }
       bool ends_append = i + 1 == nsizes ? last_in_append : false;
       if (r->body) {
-        size_t skip = start < r->from ? static_cast<size_t>(r->from - start) : 0;
-        r->body->append(data + offset - n + skip, n - skip);
+        storage::AppendFrom(std::string_view(data + offset - n, n), start, r->from, r->body);
         *r->next = pos;
       } else {
         StoredMessage m;

@@ -2,7 +2,6 @@
 // concatenation it shares with the engine and SqliteStorage.
 #include "durablestreams/storage.h"
 
-#include <string_view>
 #include <utility>
 
 #include "storage/message_bytes.h"
@@ -24,9 +23,7 @@ void AppendMessageBytes(std::vector<StoredMessage>* msgs, uint64_t from, std::st
   for (const StoredMessage& m : *msgs) total += m.data.size();
   body->reserve(total);
   for (const StoredMessage& m : *msgs) {
-    std::string_view d = m.data;
-    if (m.start < from) d.remove_prefix(from - m.start);
-    body->append(d);
+    AppendFrom(m.data, m.start, from, body);
     *next = m.end;
   }
 }
