@@ -520,19 +520,13 @@ class EngineImpl final : public StreamEngine {
   Status ReadRange(const StreamMeta& meta, uint64_t pos, std::string* body, uint64_t* next,
                    std::vector<std::string>* json_messages = nullptr) {
     *next = pos;
-    if (!meta.json && (!meta.rec.fork_source_id || pos >= meta.rec.fork_offset)) {
-      // Bytes, with no fork source to clip: the storage appends them itself.
-      if (pos >= meta.rec.tail) return Status::OK();
-      Status s = storage_->ReadBytes(meta.rec.id, pos, meta.rec.tail, options_.max_read_bytes,
-                                     body, next);
-      if (s.ok() && *next == pos) {
-        return Status::Corruption("stored messages end before the stream's tail");
-      }
-      return s;
-    }
+    // Bytes with no fork source to clip: the storage appends them itself.
+    bool as_bytes = !meta.json && (!meta.rec.fork_source_id || pos >= meta.rec.fork_offset);
     std::vector<StoredMessage> msgs;
     if (pos < meta.rec.tail) {
-      Status s = ReadChain(meta.rec, pos, meta.rec.tail, options_.max_read_bytes, &msgs);
+      Status s = as_bytes ? storage_->ReadBytes(meta.rec.id, pos, meta.rec.tail,
+                                                options_.max_read_bytes, body, next)
+                          : ReadChain(meta.rec, pos, meta.rec.tail, options_.max_read_bytes, &msgs);
       if (!s.ok()) return s;
     }
     if (meta.json) {
@@ -546,10 +540,11 @@ class EngineImpl final : public StreamEngine {
         for (auto v : views) json_messages->emplace_back(v);
       }
       protocol::AppendJsonArray(views, body);
-    } else {
+    } else if (!as_bytes) {
       storage::AppendMessageBytes(&msgs, pos, body, next);
     }
-    if (msgs.empty() && pos < meta.rec.tail) {
+    bool got = as_bytes ? *next != pos : !msgs.empty();
+    if (!got && pos < meta.rec.tail) {
       return Status::Corruption("stored messages end before the stream's tail");
     }
     return Status::OK();
