@@ -83,7 +83,9 @@ class Committer {
   };
 
   explicit Committer(const char* db_path) {
-    if (sqlite3_open(db_path, &db_) != SQLITE_OK ||
+    // unix-excl, as the hot log opens it by default: no file locks per commit.
+    if (sqlite3_open_v2(db_path, &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        "unix-excl") != SQLITE_OK ||
         sqlite3_exec(db_,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                      "CREATE TABLE IF NOT EXISTS log (stream TEXT NOT NULL, data BLOB NOT NULL)",

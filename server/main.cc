@@ -1,6 +1,7 @@
 // server/main.cc: the durable-streams-server binary.
 //
 //   durable-streams-server [--host H] [--port P] [--data-dir D] [--sync full|normal|off]
+//                          [--db-lock exclusive|shared]
 //                          [--long-poll-timeout 30s] [--sse-max-duration 60s]
 //                          [--max-body 8MiB] [--max-read-bytes 1MiB] [--max-threads N]
 //                          [--segment-store dir:PATH|s3://BUCKET/PREFIX|none]
@@ -39,6 +40,9 @@ void Usage() {
                "  --port PORT               port (default 4437; 0 picks a free one)\n"
                "  --data-dir DIR            where streams.db lives (default ./data)\n"
                "  --sync full|normal|off    commit durability (default full)\n"
+               "  --db-lock exclusive|shared  whether other processes may open streams.db\n"
+               "                            while the server runs, e.g. for sqlite3 .backup\n"
+               "                            (default exclusive)\n"
                "  --long-poll-timeout DUR   e.g. 30s, 500ms (default 30s)\n"
                "  --sse-max-duration DUR    SSE responses end after this (default 60s)\n"
                "  --sse-heartbeat DUR       SSE comment after this much silence (default 15s)\n"
@@ -138,6 +142,10 @@ int main(int argc, char** argv) {
       } else {
         ok = false;
       }
+    } else if (a == "--db-lock") {
+      std::string v = value();
+      ok = v == "exclusive" || v == "shared";
+      options.exclusive_database = v == "exclusive";
     } else if (a == "--long-poll-timeout") {
       ok = ParseDuration(value(), &options.long_poll_timeout);
     } else if (a == "--sse-max-duration") {

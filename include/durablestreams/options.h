@@ -48,6 +48,10 @@ struct Options {
   // See SyncMode.
   SyncMode sync = SyncMode::kFull;
 
+  // Whether no other process may open the engine's own database while it
+  // runs: SqliteStorageOptions::exclusive. Ignored when `storage` is set.
+  bool exclusive_database = true;
+
   // Storage to use instead of the SQLite hot log in data_dir. Shared so the
   // embedder may keep a reference; the engine uses it until it is destroyed.
   std::shared_ptr<Storage> storage;

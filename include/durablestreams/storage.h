@@ -154,6 +154,19 @@ struct SqliteStorageOptions {
   // Read connections kept open for concurrent readers.
   int read_connections = 8;
 
+  // Whether this process keeps the database to itself while the storage is
+  // open (the default). Another process that opens the file then waits for
+  // its lock (5 s) and fails with kBusy: two servers on one data directory,
+  // each with its own idea of the streams in memory, cannot both write to it.
+  // SQLite then also keeps its WAL index in this process's memory (no
+  // `-shm` file), which saves the file locks it takes and drops on every
+  // commit (docs/performance.md, "Runs 27 to 29"). False lets other
+  // processes open the database while it is in use, for example for an
+  // online backup with `sqlite3 streams.db .backup ...`
+  // (docs/operations.md). Connections of this process may open it either
+  // way.
+  bool exclusive = true;
+
   // The cold tier (segment_store.h). When set, a background thread seals a
   // stream's oldest hot messages into one immutable segment once there are
   // segment_max_messages of them or segment_max_bytes, and all of them when

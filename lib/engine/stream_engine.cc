@@ -1874,6 +1874,7 @@ Result<std::unique_ptr<StreamEngine>> StreamEngine::Open(const Options& in) {
     }
     SqliteStorageOptions so;
     so.sync = options.sync;
+    so.exclusive = options.exclusive_database;
     if (options.cold_tier) {
       so.segment_store = options.segment_store;
       if (!so.segment_store) {

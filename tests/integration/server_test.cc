@@ -275,7 +275,49 @@ int64_t CountRows(const std::string& db_path, const std::string& sql) {
   return n;
 }
 
+// What SQLite answers this process (not the server's) for `sql` on db_path,
+// waiting at most 100 ms for a lock.
+int QueryCode(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 100);
+    rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  }
+  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rc;
+}
+
 }  // namespace
+
+TEST_CASE("the server keeps streams.db to itself unless started with --db-lock shared") {
+  dstest::TempDir dir;
+  const std::string db = dir.path() + "/streams.db";
+  {
+    dstest::ServerProcess s(kServer, dir.path());
+    auto c = Connect(s.port());
+    REQUIRE(c->Put("/v1/stream/a", "x", "text/plain")->status == 201);
+    CHECK(QueryCode(db, "SELECT count(*) FROM streams") == SQLITE_BUSY);
+    // A second server on the same directory gives up once its busy timeout
+    // (5 s) has passed, and the first one goes on.
+    CHECK_THROWS(dstest::ServerProcess(kServer, dir.path()));
+    CHECK(c->Post("/v1/stream/a", "y", "text/plain")->status == 204);
+    CHECK(ReadAll(*c, "/v1/stream/a") == "xy");
+    s.Kill(SIGTERM);
+  }
+  {
+    dstest::ServerProcess s(kServer, dir.path(), {"--db-lock", "shared"});
+    auto c = Connect(s.port());
+    REQUIRE(c->Post("/v1/stream/a", "z", "text/plain")->status == 204);
+    CHECK(QueryCode(db, "SELECT count(*) FROM streams") == SQLITE_ROW);
+    CHECK(CountRows(db, "SELECT count(*) FROM streams") == 1);
+    CHECK(ReadAll(*c, "/v1/stream/a") == "xyz");
+    s.Kill(SIGTERM);
+  }
+}
 
 TEST_CASE("a 3-deep fork chain reads byte-exact through deletes and restarts, then is collected") {
   dstest::TempDir dir;

@@ -63,7 +63,9 @@ def position(off):
 
 class Server:
     def __init__(self, data_dir, prefix, extra=(), env=None):
+        # --db-lock shared: segments_of() and hot_rows() read streams.db while it runs.
         self.args = [SERVER, "--port", "0", "--data-dir", data_dir, "--sync", "normal",
+                     "--db-lock", "shared",
                      "--segment-store", "s3://%s/%s" % (BUCKET, prefix), "--s3-endpoint", ENDPOINT,
                      "--max-read-bytes", "4KiB", "--long-poll-timeout", "1s"] + list(extra)
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, env=env or os.environ)

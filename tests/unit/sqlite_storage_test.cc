@@ -163,6 +163,33 @@ int64_t CountRows(const std::string& db, const char* sql) {
   return n;
 }
 
+TEST_CASE("an exclusive store keeps the WAL index in memory and still serves this process",
+          "[sqlite]") {
+  for (bool exclusive : {true, false}) {
+    CAPTURE(exclusive);
+    dstest::TempDir dir;
+    const std::string db = dir.path() + "/streams.db";
+    ds::SqliteStorageOptions o;
+    o.sync = ds::SyncMode::kOff;
+    o.exclusive = exclusive;
+    auto r = ds::OpenSqliteStorage(db, o);
+    REQUIRE(r.ok());
+    std::shared_ptr<ds::Storage> storage = std::move(r).value();
+    CreateStream(*storage, 1, "/s");
+    CHECK(std::filesystem::exists(db + "-shm") == !exclusive);
+    // Another connection of this process (the default VFS) reads it either way.
+    CHECK(CountRows(db, "SELECT count(*) FROM streams") == 1);
+    storage.reset();
+    // Written in one mode, the file opens in the other.
+    o.exclusive = !exclusive;
+    auto again = ds::OpenSqliteStorage(db, o);
+    REQUIRE(again.ok());
+    ds::LoadedState state;
+    REQUIRE((*again)->Load(&state).ok());
+    CHECK(state.streams.size() == 1);
+  }
+}
+
 // Reads [from, tail) of `rec`'s stream and checks it: contiguous from
 // `from`, every byte where it belongs, nothing past the tail.
 void CheckRead(ds::Storage& storage, const ds::StreamRecord& rec, uint64_t from) {
