@@ -139,7 +139,9 @@ run_all() {
     json_servers="$json_servers floor-durable"
   fi
   interleaved append32 rate "$append_servers" append 32 32 100 $SECS
-  interleaved append1 rate "$servers" append 1 1 100 $SECS
+  # The bounds of one append at a time include a bare commit: measured again
+  # at the start of each of its rounds (bare_commits), the highest counts.
+  ROUND_HOOK=bare_commits interleaved append1 rate "$servers" append 1 1 100 $SECS
   interleaved json msgs "$json_servers" json 8 100 $SECS
   for s in $append_servers; do
     R[$s,append32]=$(get "${BEST[$s,append32]}" rate); R[$s,append32cpu]=$(get "${BEST[$s,append32]}" cpu)
@@ -176,8 +178,22 @@ run_all() {
   done
 }
 
-"$build/bench/sqlite_commit" "$work" 3 full > "$work/commit.out"
-commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit.out")
+# Back-to-back commits of a bare SQLite loop at full sync and at
+# synchronous=NORMAL (what --sync normal waits for: no fsync), 3 s each. The
+# disk's speed drifts during a run (run 29's first measurement was 6362/s,
+# ours then beat the bound it gave), so this runs again at the start of each
+# round of the one-connection appends; the highest rate counts.
+bare_commits() {
+  local v
+  "$build/bench/sqlite_commit" "$work" 3 full > "$work/commit.out"
+  v=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit.out")
+  [ -n "$v" ] && [ "$v" -gt "${commit_rate:-0}" ] && commit_rate=$v
+  "$build/bench/sqlite_commit" "$work" 3 normal > "$work/commit-normal.out"
+  v=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit-normal.out")
+  [ -n "$v" ] && [ "$v" -gt "${normal_commit_rate:-0}" ] && normal_commit_rate=$v
+  return 0
+}
+bare_commits
 # A commit that finds the disk idle (3 ms since the last), as the append of a
 # long-poll round trip does: its median latency.
 # Measured again at the start of each round of the long-poll round trip
@@ -191,9 +207,6 @@ idle_commit() {
   fi
 }
 idle_commit
-# The same at synchronous=NORMAL (what --sync normal waits for: no fsync).
-"$build/bench/sqlite_commit" "$work" 3 normal > "$work/commit-normal.out"
-normal_commit_rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$work/commit-normal.out")
 servers="${SERVERS:-ours ours-normal node-mem node-file floor}"  # SERVERS=... to run some
 run_all
 
@@ -209,7 +222,7 @@ row() {  # label key [inverse: lower is better]
 echo
 echo "bench: $( [ $quick = 1 ] && echo quick || echo full ) run, $(nproc) cores, load generator on the same machine"
 echo "ours = --sync full (default; fsync per commit), ours-normal = --sync normal (survives kill -9, not power loss)"
-echo "bare SQLite commit bound (WAL, synchronous=FULL, one row a commit): $commit_rate commits/s"
+echo "bare SQLite commit bound (WAL, synchronous=FULL, one row a commit; the best of the start and each one-connection round): $commit_rate commits/s"
 # One append at a time waits for an HTTP round trip and a commit: the floor's
 # time per append (1 / its rate) plus the bare commit time bound it.
 http_bound=$(awk -v c="$commit_rate" -v f="${R[floor,append1]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 1 / (1 / c + 1 / f) }')
@@ -224,7 +237,7 @@ echo "one commit after 3 ms idle (bare SQLite, full sync), p50: ${idle_commit_ms
 echo "durable floor (bench/floor.cc --durable: JSON parsed, each append committed to SQLite at synchronous=FULL in group commits before its answer, nothing else): append 32 conns ${R[floor-durable,append32]:-?} /s, ours at full sync ${R[ours,append32]:-?} ($(ratio "${R[ours,append32]:-}" "${R[floor-durable,append32]:-}")), 1.5x Node in-memory $(awk -v n="${R[node-mem,append32]:-0}" 'BEGIN { printf "%.0f", 1.5 * n }'); JSON ${R[floor-durable,json]:-?} msgs/s, ours at full sync ${R[ours,json]:-?} ($(ratio "${R[ours,json]:-}" "${R[floor-durable,json]:-}")), 2x Node in-memory $(awk -v n="${R[node-mem,json]:-0}" 'BEGIN { printf "%.0f", 2 * n }')"
 [ -n "${R[ours,jsonbigseg]:-}" ] && echo "JSON at full sync with --segment-max-messages 100000 (default 1000): ${R[ours,jsonbigseg]} msgs/s ($(ratio "${R[ours,jsonbigseg]}" "${R[node-mem,json]:-}") Node in-memory)"
 echo "floor = bench/floor.cc: no durability, no protocol work; the machine's limit for each workload"
-echo "every workload: $TURNS rounds, every server in turn in each round, each server's best round counts (appends and JSON: rounds of $SECS s; catch-up: each round the best of $ROUNDS reads; latencies: the lowest); the idle commit: the lowest of the long-poll rounds"
+echo "every workload: $TURNS rounds, every server in turn in each round, each server's best round counts (appends and JSON: rounds of $SECS s; catch-up: each round the best of $ROUNDS reads; latencies: the lowest); the idle commit: the lowest of the long-poll rounds; the bare commits: the highest of the start and the one-connection rounds"
 echo "each workload runs against every server before the next"
 echo "ratios: higher is better for us (latencies are inverted)"
 echo
