@@ -160,7 +160,7 @@ struct SqliteStorageOptions {
   // each with its own idea of the streams in memory, cannot both write to it.
   // SQLite then also keeps its WAL index in this process's memory (no
   // `-shm` file), which saves the file locks it takes and drops on every
-  // commit (docs/performance.md, "Runs 27 to 29"). False lets other
+  // commit (docs/performance.md, "Runs 27 to 30"). False lets other
   // processes open the database while it is in use, for example for an
   // online backup with `sqlite3 streams.db .backup ...`
   // (docs/operations.md). Connections of this process may open it either
