@@ -6,8 +6,8 @@
 #      the cold tier in a directory and in an S3-compatible server), the cold
 #      tier's end-to-end S3 test (100,000 messages, faults, SigV4 checked by
 #      an independent signer), the package consumers (install, find_package,
-#      add_subdirectory, pkg-config) and the crash torture in its short mode
-#      (12 kill -9 cycles);
+#      add_subdirectory, pkg-config) and the crash torture in its short modes
+#      (24 kill -9 cycles, then 12 with rotation all the time);
 #   3. builds with ASan+UBSan and runs unit and integration tests;
 #   4. builds with TSan and runs unit and integration tests;
 #   5. builds the libFuzzer targets with clang and runs each for 30 s;

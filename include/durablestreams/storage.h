@@ -149,6 +149,19 @@ class Storage {
                            std::string* body, uint64_t* next);
 };
 
+// Test hooks of the SQLite store: they let a test leave the files exactly as
+// a crash at a chosen moment would, without relying on timing. Never set in
+// production.
+struct SqliteTestHooks {
+  // No checkpoints: the WAL keeps every frame, as when readers keep every
+  // checkpoint from starting it over.
+  bool skip_checkpoints = false;
+  // Closing leaves the WAL file as it is, not copied into the database, as
+  // kill -9 would (SQLite otherwise checkpoints it when the last connection
+  // closes). The append log is left unfolded either way.
+  bool leave_wal_on_close = false;
+};
+
 struct SqliteStorageOptions {
   SyncMode sync = SyncMode::kFull;
   // Read connections kept open for concurrent readers.
@@ -178,6 +191,8 @@ struct SqliteStorageOptions {
   size_t segment_max_bytes = 4 * 1024 * 1024;
   // Decoded segment data kept in memory for readers.
   size_t segment_cache_bytes = 64 * 1024 * 1024;
+
+  SqliteTestHooks test_hooks;
 };
 
 // Opens (creating if needed) the SQLite hot log at `db_path`, migrating an
