@@ -2,7 +2,9 @@
 #include "http_parser.h"
 
 #include <cctype>
+#include <charconv>
 #include <cstring>
+#include <system_error>
 
 namespace durablestreams::http {
 
@@ -45,15 +47,11 @@ bool NextLine(std::string_view in, size_t* at, std::string_view* line) {
   return true;
 }
 
+// Digits only (no sign, no spaces), at most 18 of them.
 bool ParseDecimal(std::string_view s, uint64_t* out) {
   if (s.empty() || s.size() > 18) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
+  auto [at, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && at == s.data() + s.size();
 }
 
 }  // namespace

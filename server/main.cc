@@ -19,11 +19,14 @@
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "durablestreams/event_server.h"
@@ -83,10 +86,11 @@ bool ParseDuration(const char* text, std::chrono::milliseconds* out) {
 
 // "1048576", "512KiB", "8MiB", "1GiB" (K/M/G and KB/MB/GB mean the same).
 bool ParseSize(const char* text, size_t* out) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text) return false;
-  std::string unit(end);
+  const char* end = text + std::strlen(text);
+  unsigned long long v = 0;
+  auto [at, ec] = std::from_chars(text, end, v);  // digits only: no sign, no spaces
+  if (ec != std::errc() || at == text) return false;
+  std::string unit(at);
   unsigned long long mul = 1;
   if (unit.empty() || unit == "B") {
     mul = 1;
@@ -99,6 +103,7 @@ bool ParseSize(const char* text, size_t* out) {
   } else {
     return false;
   }
+  if (v > SIZE_MAX / mul) return false;
   *out = static_cast<size_t>(v * mul);
   return true;
 }
@@ -128,7 +133,9 @@ int main(int argc, char** argv) {
     if (a == "--host") {
       host = value();
     } else if (a == "--port") {
-      port = std::atoi(value());
+      std::string_view v = value();
+      auto [at, ec] = std::from_chars(v.data(), v.data() + v.size(), port);
+      ok = ec == std::errc() && at == v.data() + v.size() && port >= 0 && port <= 65535;
     } else if (a == "--data-dir") {
       options.data_dir = value();
     } else if (a == "--sync") {

@@ -15,27 +15,9 @@
 #include "durablestreams/auth.h"
 #include "durablestreams/clock.h"
 #include "durablestreams/segment_store.h"
+#include "durablestreams/storage.h"
 
 namespace durablestreams {
-
-class Storage;
-
-// How hard a commit pushes data to the disk before an append is acknowledged.
-// Do not change existing values (they are accepted on the command line).
-enum class SyncMode {
-  // fsync on every commit (SQLite synchronous=FULL in WAL mode). An
-  // acknowledged append survives a process crash and a power loss or kernel
-  // panic. The default. Concurrent appends share commits (group commit), so
-  // throughput still grows with concurrency.
-  kFull,
-  // No fsync on commit (WAL with synchronous=NORMAL): an acknowledged append
-  // survives a crash of this process (kill -9), but a power loss or kernel
-  // crash may lose the most recent commits (never corrupt the database).
-  kNormal,
-  // No fsync at all (synchronous=OFF). Survives a process crash only as far
-  // as the OS has written pages; for tests and throwaway data.
-  kOff,
-};
 
 // Cache-Control for catch-up and long-poll reads (PROTOCOL.md §10.1).
 enum class CacheVisibility { kPublic, kPrivate, kNoStore };
@@ -45,7 +27,7 @@ struct Options {
   // missing. Ignored when `storage` is set.
   std::string data_dir = "./data";
 
-  // See SyncMode.
+  // See SyncMode (storage.h).
   SyncMode sync = SyncMode::kFull;
 
   // Whether no other process may open the engine's own database while it

@@ -31,11 +31,27 @@
 #include <string>
 #include <vector>
 
-#include "durablestreams/options.h"
 #include "durablestreams/segment_store.h"
 #include "durablestreams/status.h"
 
 namespace durablestreams {
+
+// How hard a commit pushes data to the disk before an append is acknowledged.
+// Do not change existing values (they are accepted on the command line).
+enum class SyncMode {
+  // fsync on every commit (SQLite synchronous=FULL in WAL mode). An
+  // acknowledged append survives a process crash and a power loss or kernel
+  // panic. The default. Concurrent appends share commits (group commit), so
+  // throughput still grows with concurrency.
+  kFull,
+  // No fsync on commit (WAL with synchronous=NORMAL): an acknowledged append
+  // survives a crash of this process (kill -9), but a power loss or kernel
+  // crash may lose the most recent commits (never corrupt the database).
+  kNormal,
+  // No fsync at all (synchronous=OFF). Survives a process crash only as far
+  // as the OS has written pages; for tests and throwaway data.
+  kOff,
+};
 
 // A stream's metadata row. Positions are byte counts from the start of the
 // stream (for JSON streams: the sum of the stored messages' lengths).

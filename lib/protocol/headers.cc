@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "protocol/decimal.h"
+
 namespace durablestreams::protocol {
 
 namespace {
@@ -12,15 +14,10 @@ char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' +
 
 // Reads exactly n digits at s[*i].
 bool Digits(std::string_view s, size_t* i, int n, int* out) {
-  if (*i + n > s.size()) return false;
-  int v = 0;
-  for (int k = 0; k < n; ++k) {
-    char c = s[*i + k];
-    if (!IsDigit(c)) return false;
-    v = v * 10 + (c - '0');
-  }
+  uint64_t v = 0;
+  if (*i + n > s.size() || !ParseDigits(s.substr(*i, n), &v)) return false;
   *i += n;
-  *out = v;
+  *out = static_cast<int>(v);
   return true;
 }
 
@@ -93,25 +90,19 @@ Result<int64_t> ParseTtlSeconds(std::string_view text) {
   if (text.size() > 1 && text[0] == '0') {
     return Status::InvalidArgument("Stream-TTL must not have leading zeros");
   }
-  int64_t v = 0;
-  for (char c : text) {
-    if (!IsDigit(c)) {
-      return Status::InvalidArgument("Stream-TTL must be a non-negative integer of seconds");
-    }
-    v = v * 10 + (c - '0');
+  uint64_t v = 0;
+  if (!ParseDigits(text, &v)) {
+    return Status::InvalidArgument("Stream-TTL must be a non-negative integer of seconds");
   }
-  if (v > 1000000000000LL) return Status::InvalidArgument("Stream-TTL is too large");
-  return v;
+  if (v > 1000000000000ULL) return Status::InvalidArgument("Stream-TTL is too large");
+  return static_cast<int64_t>(v);
 }
 
 Result<uint64_t> ParseDecimal(std::string_view text, uint64_t max) {
   auto bad = [] { return Status::InvalidArgument("expected a non-negative decimal integer"); };
   if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0')) return bad();
   uint64_t v = 0;
-  for (char c : text) {
-    if (!IsDigit(c)) return bad();
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
+  if (!ParseDigits(text, &v)) return bad();
   if (v > max) return Status::InvalidArgument("value is too large");
   return v;
 }
@@ -197,17 +188,14 @@ Result<int64_t> ParseProducerInteger(std::string_view text) {
   if (text.empty() || text.size() > 16) {
     return Status::InvalidArgument("producer epoch and seq must be integers from 0 to 2^53-1");
   }
-  int64_t v = 0;
-  for (char c : text) {
-    if (!IsDigit(c)) {
-      return Status::InvalidArgument("producer epoch and seq must be integers from 0 to 2^53-1");
-    }
-    v = v * 10 + (c - '0');
+  uint64_t v = 0;
+  if (!ParseDigits(text, &v)) {
+    return Status::InvalidArgument("producer epoch and seq must be integers from 0 to 2^53-1");
   }
-  if (v > kMaxSafeInteger) {
+  if (v > static_cast<uint64_t>(kMaxSafeInteger)) {
     return Status::InvalidArgument("producer epoch and seq must be at most 2^53-1");
   }
-  return v;
+  return static_cast<int64_t>(v);
 }
 
 bool IsTrueFlag(const std::string* value) {

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "protocol/decimal.h"
+
 namespace durablestreams::protocol {
 
 std::string FormatOffset(Offset offset) {
@@ -11,18 +13,6 @@ std::string FormatOffset(Offset offset) {
                 static_cast<unsigned long long>(offset.pos));
   return std::string(buf, kOffsetTokenLength);
 }
-
-namespace {
-bool ParseField(std::string_view digits, uint64_t* out) {
-  uint64_t v = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
-}
-}  // namespace
 
 Result<OffsetRequest> ParseOffset(std::string_view text) {
   OffsetRequest r;
@@ -35,8 +25,8 @@ Result<OffsetRequest> ParseOffset(std::string_view text) {
     return r;
   }
   if (text.size() != kOffsetTokenLength || text[16] != '_' ||
-      !ParseField(text.substr(0, 16), &r.at.read_seq) ||
-      !ParseField(text.substr(17), &r.at.pos)) {
+      !ParseDigits(text.substr(0, 16), &r.at.read_seq) ||
+      !ParseDigits(text.substr(17), &r.at.pos)) {
     return Status::InvalidArgument("offset must be -1, now, or a token returned by the server");
   }
   r.kind = OffsetRequest::Kind::kAt;

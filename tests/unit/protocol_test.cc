@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "protocol/cursor.h"
+#include "protocol/decimal.h"
 #include "protocol/errors.h"
 #include "protocol/headers.h"
 #include "protocol/json_batch.h"
@@ -43,6 +44,34 @@ TEST_CASE("offset parsing accepts sentinels and tokens and rejects everything el
   if (ok) {
     CHECK(r->kind == kind);
     CHECK(r->at.pos == pos);
+  }
+}
+
+TEST_CASE("decimal integers are digits only, up to UINT64_MAX") {
+  struct Row {
+    const char* text;
+    bool ok;
+    uint64_t value;
+  };
+  const Row rows[] = {
+      {"0", true, 0},
+      {"007", true, 7},  // leading zeros are the caller's to refuse
+      {"18446744073709551615", true, UINT64_MAX},
+      {"18446744073709551616", false, 0},
+      {"", false, 0},
+      {"-1", false, 0},
+      {"+1", false, 0},
+      {" 1", false, 0},
+      {"1 ", false, 0},
+      {"1e3", false, 0},
+      {"0x10", false, 0},
+      {"\xd9\xa1", false, 0},  // a non-ASCII digit
+  };
+  for (const Row& row : rows) {
+    INFO(row.text);
+    uint64_t v = 42;
+    CHECK(ParseDigits(row.text, &v) == row.ok);
+    CHECK(v == (row.ok ? row.value : 42));
   }
 }
 
