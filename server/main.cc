@@ -17,6 +17,7 @@
 // --port 0 the port the system chose). SIGINT and SIGTERM shut it down
 // gracefully: queued appends commit and are answered, live readers end.
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -61,6 +62,9 @@ void Usage() {
                "  --s3-region REGION        signing region (default us-east-1; R2: auto)\n"
                "  --segment-max-messages N  seal a segment at N hot messages (default 1000)\n"
                "  --segment-max-bytes SIZE  ... or at SIZE hot bytes (default 4MiB)\n"
+               "  --fault-rotation put:N|commit:N  a test hook: _exit(86) right after the\n"
+               "                            upload (or the commit) that brings the segments\n"
+               "                            uploaded (or recorded) to N; never in production\n"
                "S3 credentials come from DS_S3_ACCESS_KEY_ID and DS_S3_SECRET_ACCESS_KEY.\n");
 }
 
@@ -105,6 +109,29 @@ bool ParseSize(const char* text, size_t* out) {
   }
   if (v > SIZE_MAX / mul) return false;
   *out = static_cast<size_t>(v * mul);
+  return true;
+}
+
+// "put:N" or "commit:N": the process ends with status 86 right after the
+// rotation's upload (or commit) that brings the segments uploaded (or
+// recorded) to N, as a crash there would (docs/reliability.md).
+bool SetRotationFault(std::string_view spec, durablestreams::SqliteTestHooks* hooks) {
+  size_t colon = spec.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view point = spec.substr(0, colon), count = spec.substr(colon + 1);
+  int n = 0;
+  auto [at, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
+  if (ec != std::errc() || at != count.data() + count.size() || n <= 0) return false;
+  auto fault = [n](int done) {
+    if (done >= n) _exit(86);
+  };
+  if (point == "put") {
+    hooks->after_segment_put = fault;
+  } else if (point == "commit") {
+    hooks->after_rotation_commit = fault;
+  } else {
+    return false;
+  }
   return true;
 }
 
@@ -180,6 +207,8 @@ int main(int argc, char** argv) {
       ok = ParseSize(value(), &options.segment_max_messages) && options.segment_max_messages > 0;
     } else if (a == "--segment-max-bytes") {
       ok = ParseSize(value(), &options.segment_max_bytes) && options.segment_max_bytes > 0;
+    } else if (a == "--fault-rotation") {
+      ok = SetRotationFault(value(), &options.storage_test_hooks);
     } else if (a == "--help" || a == "-h") {
       Usage();
       return 0;

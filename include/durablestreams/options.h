@@ -47,6 +47,8 @@ struct Options {
   size_t segment_max_messages = 1000;
   size_t segment_max_bytes = 4 * 1024 * 1024;
   size_t segment_cache_bytes = 64 * 1024 * 1024;
+  // For tests: handed to the SQLite hot log the engine opens (storage.h).
+  SqliteTestHooks storage_test_hooks;
 
   // How long a long-poll read waits for data before answering 204. Longer
   // means fewer round trips for idle streams; shorter frees proxies sooner.

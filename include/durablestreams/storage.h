@@ -26,6 +26,7 @@
 #define DURABLESTREAMS_STORAGE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -176,6 +177,13 @@ struct SqliteTestHooks {
   // kill -9 would (SQLite otherwise checkpoints it when the last connection
   // closes). The append log is left unfolded either way.
   bool leave_wal_on_close = false;
+  // Called by the rotation thread right after each upload of sealed
+  // segments, with how many segments the store has uploaded since it opened;
+  // and right after each commit that records sealed segments (the writer's
+  // lock held), with how many it has recorded. A test's function may end the
+  // process there (_exit), to check that a restart completes the rotation.
+  std::function<void(int segments_put)> after_segment_put;
+  std::function<void(int segments_recorded)> after_rotation_commit;
 };
 
 struct SqliteStorageOptions {
@@ -210,6 +218,17 @@ struct SqliteStorageOptions {
 
   SqliteTestHooks test_hooks;
 };
+
+// The storage the engine opens when Options::storage is unset: the SQLite
+// hot log at `data_dir`/streams.db, the directory created if missing, and,
+// with `cold_tier`, the segment store `sqlite.segment_store` or, when that is
+// null, a directory store in `data_dir`/segments.
+struct DefaultStorageOptions {
+  std::string data_dir = "./data";
+  bool cold_tier = true;
+  SqliteStorageOptions sqlite;
+};
+Result<std::shared_ptr<Storage>> OpenDefaultStorage(const DefaultStorageOptions& options);
 
 // Opens (creating if needed) the SQLite hot log at `db_path`, migrating an
 // older schema, and starts its rotation thread when a segment store is set.

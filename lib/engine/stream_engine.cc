@@ -26,11 +26,8 @@
 //   - A timer thread ends long-polls at their timeout and SSE responses at
 //     their lifetime, sends SSE heartbeats, and sweeps expired streams.
 #include <pthread.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -1868,25 +1865,17 @@ Result<std::unique_ptr<StreamEngine>> StreamEngine::Open(const Options& in) {
   if (!options.clock) options.clock = SystemClock();
   std::shared_ptr<Storage> storage = options.storage;
   if (!storage) {
-    std::string dir = options.data_dir.empty() ? "." : options.data_dir;
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Status::IOError("cannot create data directory " + dir + ": " + strerror(errno));
-    }
-    SqliteStorageOptions so;
-    so.sync = options.sync;
-    so.exclusive = options.exclusive_database;
-    if (options.cold_tier) {
-      so.segment_store = options.segment_store;
-      if (!so.segment_store) {
-        auto store = OpenDirectorySegmentStore(dir + "/segments");
-        if (!store.ok()) return store.status();
-        so.segment_store = *store;
-      }
-      so.segment_max_messages = options.segment_max_messages;
-      so.segment_max_bytes = options.segment_max_bytes;
-      so.segment_cache_bytes = options.segment_cache_bytes;
-    }
-    auto opened = OpenSqliteStorage(dir + "/streams.db", so);
+    DefaultStorageOptions so;
+    so.data_dir = options.data_dir;
+    so.cold_tier = options.cold_tier;
+    so.sqlite.sync = options.sync;
+    so.sqlite.exclusive = options.exclusive_database;
+    so.sqlite.segment_store = options.segment_store;
+    so.sqlite.segment_max_messages = options.segment_max_messages;
+    so.sqlite.segment_max_bytes = options.segment_max_bytes;
+    so.sqlite.segment_cache_bytes = options.segment_cache_bytes;
+    so.sqlite.test_hooks = options.storage_test_hooks;
+    auto opened = OpenDefaultStorage(so);
     if (!opened.ok()) return opened.status();
     storage = *opened;
   }

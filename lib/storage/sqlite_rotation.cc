@@ -1,8 +1,6 @@
 // lib/storage/sqlite_rotation.cc: the rotation thread: seals a
 // stream's oldest hot messages into segments, records them, removes the
 // objects of deleted streams.
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "storage/segment_format.h"
@@ -214,9 +212,8 @@ Status SqliteStorage::SealBatch(const std::vector<std::pair<int64_t, HotState>>&
   for (size_t i = 0; i < segs.size(); ++i) puts.push_back({segs[i].key, objects[i]});
   Status s = store_->PutMany(puts, std::chrono::steady_clock::now() + std::chrono::seconds(60));
   if (!s.ok()) return s;
-  if (faults_.after_put && (puts_ += static_cast<int>(segs.size())) >= faults_.after_put) {
-    _exit(86);
-  }
+  puts_ += static_cast<int>(segs.size());
+  if (hooks_.after_segment_put) hooks_.after_segment_put(puts_);
   std::lock_guard<std::mutex> lock(tier_mu_);
   for (SealedSegment& seg : segs) {
     auto it = hot_.find(seg.stream_id);
@@ -301,9 +298,8 @@ void SqliteStorage::RequeueSealed(std::vector<SealedSegment>* sealed) {
 
 // After a commit that recorded n sealed segments (write_mu_ held).
 void SqliteStorage::NoteRecorded(size_t n) {
-  if (faults_.after_commit && (commits_ += static_cast<int>(n)) >= faults_.after_commit) {
-    _exit(86);
-  }
+  recorded_ += static_cast<int>(n);
+  if (hooks_.after_rotation_commit) hooks_.after_rotation_commit(recorded_);
   tier_cv_.notify_one();
 }
 

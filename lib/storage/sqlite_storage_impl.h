@@ -52,7 +52,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,21 +66,6 @@
 #include "storage/sqlite_stmt.h"
 
 namespace durablestreams::storage {
-
-// Test hook (docs/reliability.md): DS_FAULT_ROTATION=put:N or commit:N makes
-// the process _exit(86) right after the Nth segment Put, or right after the
-// Nth rotation commit, to check that a restart completes the rotation.
-struct FaultPlan {
-  int after_put = 0;
-  int after_commit = 0;
-  FaultPlan() {
-    const char* v = std::getenv("DS_FAULT_ROTATION");
-    if (!v) return;
-    int n = 0;
-    if (std::sscanf(v, "put:%d", &n) == 1) after_put = n;
-    if (std::sscanf(v, "commit:%d", &n) == 1) after_commit = n;
-  }
-};
 
 struct ReadConn {
   ~ReadConn() {
@@ -323,10 +307,9 @@ class SqliteStorage final : public Storage {
   bool ckpt_running_ = false;  // guarded by ckpt_mu_
   size_t max_bytes_ = 4 * 1024 * 1024;
   std::unique_ptr<storage::SegmentReader> segment_reader_;
-  FaultPlan faults_;
   SqliteTestHooks hooks_;
-  int puts_ = 0;     // rotation thread only
-  int commits_ = 0;  // guarded by write_mu_
+  int puts_ = 0;      // segments uploaded; rotation thread only
+  int recorded_ = 0;  // segments recorded; guarded by write_mu_
   std::thread rotator_;
   std::mutex tier_mu_;
   std::condition_variable tier_cv_;

@@ -62,13 +62,13 @@ def position(off):
 
 
 class Server:
-    def __init__(self, data_dir, prefix, extra=(), env=None):
+    def __init__(self, data_dir, prefix, extra=()):
         # --db-lock shared: segments_of() and hot_rows() read streams.db while it runs.
         self.args = [SERVER, "--port", "0", "--data-dir", data_dir, "--sync", "normal",
                      "--db-lock", "shared",
                      "--segment-store", "s3://%s/%s" % (BUCKET, prefix), "--s3-endpoint", ENDPOINT,
                      "--max-read-bytes", "4KiB", "--long-poll-timeout", "1s"] + list(extra)
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, env=env or os.environ)
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("listening on "):
             raise RuntimeError("server did not start: " + line)
@@ -410,8 +410,7 @@ def fault_runs(work):
     # kill -9 (here: _exit) right after a Put, and right after a commit.
     for point in ("put:2", "commit:2"):
         path = "crash-" + point.replace(":", "")
-        env = dict(os.environ, DS_FAULT_ROTATION=point)
-        srv = Server(data, "faults", ["--segment-max-messages", "50"], env=env)
+        srv = Server(data, "faults", ["--segment-max-messages", "50", "--fault-rotation", point])
         body = bytearray()
         inflight = b""  # the append the server died under: committed or not
         for i in range(300):
