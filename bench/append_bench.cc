@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/httplib_adapter.h"
 
 int main(int argc, char** argv) {
   if (argc < 4) {

@@ -38,7 +38,7 @@
 #include <thread>
 #include <vector>
 
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/httplib_adapter.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 //       curl -H 'X-Tenant: other' 'localhost:8081/api/streams/acme/log?offset=-1'   -> 403
 #include <cstdio>
 
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/httplib_adapter.h"
 
 using namespace durablestreams;
 

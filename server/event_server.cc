@@ -8,7 +8,7 @@
 // long-poll's from the timer or the commit thread, SSE bytes) reach it by
 // posting to its loop, holding a weak reference and the request's
 // generation so an answer for a connection that closed meanwhile is dropped.
-#include "durablestreams/event_server.h"
+#include "durablestreams/server/event_server.h"
 
 #include <fcntl.h>
 #include <netdb.h>

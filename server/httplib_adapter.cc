@@ -1,5 +1,5 @@
 // server/httplib_adapter.cc: the cpp-httplib transport for StreamEngine.
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/httplib_adapter.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

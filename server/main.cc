@@ -30,8 +30,8 @@
 #include <string_view>
 #include <thread>
 
-#include "durablestreams/event_server.h"
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/event_server.h"
+#include "durablestreams/server/httplib_adapter.h"
 #include "durablestreams/segment_store.h"
 #include "durablestreams/stream_engine.h"
 

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/httplib_adapter.h"
 #include "durablestreams/stream_engine.h"
 
 int main(int argc, char** argv) {

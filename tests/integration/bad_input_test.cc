@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/httplib_adapter.h"
 #include "support/loopback.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/httplib_adapter.h"
 #include "support/loopback.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"

@@ -2,7 +2,7 @@
 // embedded libdurablestreams. Creates a stream, appends, reads it back
 // through the public API, and mounts the engine on an httplib server.
 #include <durablestreams/durablestreams.h>
-#include <durablestreams/httplib_adapter.h>
+#include <durablestreams/server/httplib_adapter.h>
 
 #include <cstdio>
 #include <filesystem>

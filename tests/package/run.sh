@@ -43,7 +43,7 @@ PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig" \
 echo "--- the installed tree"
 (cd "$prefix" && find . -type f | sort) | tee "$work/tree"
 for want in include/durablestreams/stream_engine.h include/durablestreams/version.h \
-            include/durablestreams/httplib_adapter.h bin/durable-streams-server \
+            include/durablestreams/server/httplib_adapter.h bin/durable-streams-server \
             durablestreamsConfig.cmake durablestreamsConfigVersion.cmake durablestreamsTargets.cmake \
             durablestreams.pc durablestreams-server.pc libdurablestreams.a libdurablestreams_server.a; do
   grep -q "$want" "$work/tree" || { echo "missing from the install: $want"; exit 1; }
@@ -61,6 +61,6 @@ cmake -S "$src" -B "$work/core" -DCMAKE_BUILD_TYPE=Release -DDS_BUILD_TESTS=OFF 
 cmake --build "$work/core" -j"$jobs" >/dev/null
 cmake --install "$work/core" >/dev/null
 test -f "$work/core-prefix/include/durablestreams/stream_engine.h"
-test ! -e "$work/core-prefix/include/durablestreams/httplib_adapter.h"
+test ! -e "$work/core-prefix/include/durablestreams/server/httplib_adapter.h"
 test ! -e "$work/core-prefix/bin/durable-streams-server"
 echo "package: all consumers built and ran"

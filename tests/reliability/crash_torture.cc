@@ -59,7 +59,7 @@
 #include <thread>
 #include <vector>
 
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/httplib_adapter.h"
 #include "support/loopback.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"

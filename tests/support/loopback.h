@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "durablestreams/httplib_adapter.h"
+#include "durablestreams/server/httplib_adapter.h"
 
 namespace dstest {
 

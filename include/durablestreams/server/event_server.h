@@ -1,4 +1,4 @@
-// include/durablestreams/event_server.h
+// include/durablestreams/server/event_server.h
 //
 // EventServer serves a StreamEngine over HTTP/1.1 with a few event-loop
 // threads (epoll), however many connections are open: a waiting long-poll or
@@ -19,8 +19,8 @@
 //
 // Thread safety: Start() and Stop() from one thread; port() from any. The
 // engine must outlive the server. Linux only (epoll, eventfd, timerfd).
-#ifndef DURABLESTREAMS_EVENT_SERVER_H_
-#define DURABLESTREAMS_EVENT_SERVER_H_
+#ifndef DURABLESTREAMS_SERVER_EVENT_SERVER_H_
+#define DURABLESTREAMS_SERVER_EVENT_SERVER_H_
 
 #include <chrono>
 #include <memory>
@@ -69,4 +69,4 @@ class EventServer {
 
 }  // namespace durablestreams
 
-#endif  // DURABLESTREAMS_EVENT_SERVER_H_
+#endif  // DURABLESTREAMS_SERVER_EVENT_SERVER_H_

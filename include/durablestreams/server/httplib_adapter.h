@@ -1,4 +1,4 @@
-// include/durablestreams/httplib_adapter.h
+// include/durablestreams/server/httplib_adapter.h
 //
 // Serves a StreamEngine from a cpp-httplib server: the simple, blocking
 // transport. cpp-httplib gives every connection a worker thread for its
@@ -12,8 +12,8 @@
 //
 // Part of the durablestreams::server library; the engine library never sees
 // httplib.
-#ifndef DURABLESTREAMS_HTTPLIB_ADAPTER_H_
-#define DURABLESTREAMS_HTTPLIB_ADAPTER_H_
+#ifndef DURABLESTREAMS_SERVER_HTTPLIB_ADAPTER_H_
+#define DURABLESTREAMS_SERVER_HTTPLIB_ADAPTER_H_
 
 #include <httplib.h>
 
@@ -75,4 +75,4 @@ class GrowingThreadPool final : public httplib::TaskQueue {
 
 }  // namespace durablestreams
 
-#endif  // DURABLESTREAMS_HTTPLIB_ADAPTER_H_
+#endif  // DURABLESTREAMS_SERVER_HTTPLIB_ADAPTER_H_
