@@ -14,7 +14,7 @@ public_layer() {
   case $1 in
     status.h | clock.h | version.h) echo util ;;
     request.h) echo protocol ;;
-    storage.h | segment_store.h) echo storage ;;
+    storage.h | segment_store.h | memory_storage.h) echo storage ;;
     *) echo engine ;;  # stream_engine.h, options.h, auth.h, live_stream.h, ...
   esac
 }

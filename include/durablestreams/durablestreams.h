@@ -7,6 +7,7 @@
 #include "durablestreams/auth.h"
 #include "durablestreams/clock.h"
 #include "durablestreams/live_stream.h"
+#include "durablestreams/memory_storage.h"
 #include "durablestreams/options.h"
 #include "durablestreams/request.h"
 #include "durablestreams/segment_store.h"
