@@ -1,5 +1,7 @@
-// lib/protocol/decimal.h: the one parser of unsigned decimal integers, for
-// every header, query parameter, offset field and flag that carries one.
+// lib/protocol/decimal.h: the protocol layer's one parser of unsigned
+// decimal integers, for the headers, cursors and offset fields that carry
+// one. (The server reads Content-Length and its command-line flags with
+// std::from_chars directly.)
 //
 // Thread safety: a pure function.
 #ifndef DURABLESTREAMS_PROTOCOL_DECIMAL_H_
