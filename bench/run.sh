@@ -3,7 +3,7 @@
 # (in-memory and file-backed, npm pinned in bench/package.json), the same
 # workloads against each in one run, one table with the ratios.
 #
-# A fifth server, bench/floor.cc, does the least any server must do for these
+# A fifth server, bench/floor_server.cc, does the least any server must do for these
 # workloads (no durability, no protocol checks): what it reaches is the limit
 # this machine and load generator put on every server, reported beside ours.
 # For the append workloads, it runs once more with --durable (floor-durable):
@@ -19,7 +19,7 @@ quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 build="$root/build-bench"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDS_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target durable-streams-server load sqlite_commit floor >/dev/null
+cmake --build "$build" -j"$(nproc)" --target durable-streams-server load sqlite_commit floor_server >/dev/null
 (cd "$here" && npm install --no-audit --no-fund >/dev/null 2>&1)  # the lock pins it; ci trips on optional native packages
 load="$build/bench/load"
 work=$(mktemp -d)
@@ -41,8 +41,8 @@ start_server() {  # name -> sets pid, url
                    --sync normal >"$out" 2>&1 & ;;
     node-mem) (cd "$here" && exec node node-peer.mjs) >"$out" 2>&1 & ;;
     node-file) (cd "$here" && exec node node-peer.mjs "$work/node-data") >"$out" 2>&1 & ;;
-    floor) "$build/bench/floor" >"$out" 2>&1 & ;;
-    floor-durable) "$build/bench/floor" 2 --durable "$work/floor-durable.db" >"$out" 2>&1 & ;;
+    floor) "$build/bench/floor_server" >"$out" 2>&1 & ;;
+    floor-durable) "$build/bench/floor_server" 2 --durable "$work/floor-durable.db" >"$out" 2>&1 & ;;
     ours-bigseg) "$build/durable-streams-server" --port 0 --data-dir "$work/ours-bigseg-data" \
                    --segment-max-messages 100000 >"$out" 2>&1 & ;;
   esac
@@ -234,9 +234,9 @@ echo "one commit after 3 ms idle (bare SQLite, full sync), p50: ${idle_commit_ms
 # --durable) commits them to SQLite in group commits and answers each after
 # its commit, and does nothing else; what it reaches bounds every server that
 # keeps them at full sync in SQLite.
-echo "durable floor (bench/floor.cc --durable: JSON parsed, each append committed to SQLite at synchronous=FULL in group commits before its answer, nothing else): append 32 conns ${R[floor-durable,append32]:-?} /s, ours at full sync ${R[ours,append32]:-?} ($(ratio "${R[ours,append32]:-}" "${R[floor-durable,append32]:-}")), 1.5x Node in-memory $(awk -v n="${R[node-mem,append32]:-0}" 'BEGIN { printf "%.0f", 1.5 * n }'); JSON ${R[floor-durable,json]:-?} msgs/s, ours at full sync ${R[ours,json]:-?} ($(ratio "${R[ours,json]:-}" "${R[floor-durable,json]:-}")), 2x Node in-memory $(awk -v n="${R[node-mem,json]:-0}" 'BEGIN { printf "%.0f", 2 * n }')"
+echo "durable floor (bench/floor_server.cc --durable: JSON parsed, each append committed to SQLite at synchronous=FULL in group commits before its answer, nothing else): append 32 conns ${R[floor-durable,append32]:-?} /s, ours at full sync ${R[ours,append32]:-?} ($(ratio "${R[ours,append32]:-}" "${R[floor-durable,append32]:-}")), 1.5x Node in-memory $(awk -v n="${R[node-mem,append32]:-0}" 'BEGIN { printf "%.0f", 1.5 * n }'); JSON ${R[floor-durable,json]:-?} msgs/s, ours at full sync ${R[ours,json]:-?} ($(ratio "${R[ours,json]:-}" "${R[floor-durable,json]:-}")), 2x Node in-memory $(awk -v n="${R[node-mem,json]:-0}" 'BEGIN { printf "%.0f", 2 * n }')"
 [ -n "${R[ours,jsonbigseg]:-}" ] && echo "JSON at full sync with --segment-max-messages 100000 (default 1000): ${R[ours,jsonbigseg]} msgs/s ($(ratio "${R[ours,jsonbigseg]}" "${R[node-mem,json]:-}") Node in-memory)"
-echo "floor = bench/floor.cc: no durability, no protocol work; the machine's limit for each workload"
+echo "floor = bench/floor_server.cc: no durability, no protocol work; the machine's limit for each workload"
 echo "every workload: $TURNS rounds, every server in turn in each round, each server's best round counts (appends and JSON: rounds of $SECS s; catch-up: each round the best of $ROUNDS reads; latencies: the lowest); the idle commit: the lowest of the long-poll rounds; the bare commits: the highest of the start and the one-connection rounds"
 echo "each workload runs against every server before the next"
 echo "ratios: higher is better for us (latencies are inverted)"

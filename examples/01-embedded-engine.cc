@@ -1,24 +1,33 @@
 // examples/01-embedded-engine.cc
 //
-// What it shows: the engine embedded without any HTTP. Create a JSON stream,
-// append a batch, read it back from the start, close it.
+// What it shows: the engine embedded without any HTTP, through its typed
+// commands (commands.h) and outcomes (outcomes.h). Create a JSON stream,
+// append a batch, read it back from the start, close it, and see a refusal.
 //
 // Run:  ./build/examples/01-embedded-engine
 #include <cstdio>
+#include <future>
 
 #include "durablestreams/durablestreams.h"
 
 using namespace durablestreams;
 
-Response Call(StreamEngine& engine, Method method, std::string body = "",
-              std::vector<std::pair<std::string, std::string>> query = {}) {
-  Request req;
-  req.method = method;
-  req.path = "examples/chat-1";  // the stream's path, as after /v1/stream/
-  req.headers.Add("Content-Type", "application/json");
-  req.body = std::move(body);
-  req.query = std::move(query);
-  return engine.HandleSync(std::move(req));  // blocks this thread only
+// The engine answers through a callback, possibly on one of its threads.
+// This example simply waits for each answer in turn.
+template <typename Outcome>
+class Answer {
+ public:
+  std::function<void(Outcome)> callback() {
+    return [this](Outcome o) { promise_.set_value(std::move(o)); };
+  }
+  Outcome get() { return promise_.get_future().get(); }
+
+ private:
+  std::promise<Outcome> promise_;
+};
+
+const char* Describe(const std::optional<StreamError>& error) {
+  return error ? ErrorCodeName(error->code).data() : "ok";
 }
 
 int main() {
@@ -30,24 +39,47 @@ int main() {
     return 1;
   }
   StreamEngine& engine = **opened;
+  const std::string path = "examples/chat-1";  // as after /v1/stream/ over HTTP
 
-  Call(engine, Method::kDelete);  // start afresh
-  Response created = Call(engine, Method::kPut);
-  std::printf("PUT  -> %d\n", created.status);
+  Answer<DeleteOutcome> deleted;  // start afresh (STREAM_NOT_FOUND the first time)
+  engine.Delete(DeleteCommand{path}, deleted.callback());
+  std::printf("delete -> %s\n", Describe(deleted.get().error));
 
-  // One POST of an array stores each element as its own message.
-  Response appended = Call(engine, Method::kPost, R"([{"role":"user","text":"hi"},
-                                                      {"role":"bot","text":"hello"}])");
-  std::printf("POST -> %d, next offset %s\n", appended.status,
-              appended.headers.Get("Stream-Next-Offset")->c_str());
+  CreateCommand create;
+  create.path = path;
+  create.content_type = "application/json";
+  Answer<CreateOutcome> created;
+  engine.Create(create, created.callback());
+  CreateOutcome c = created.get();
+  std::printf("create -> %s, created %d\n", Describe(c.error), c.created);
 
-  Response read = Call(engine, Method::kGet, "", {{"offset", "-1"}});
-  std::printf("GET  -> %d %s\n", read.status, read.body.c_str());
+  // One append of an array stores each element as its own message.
+  AppendCommand append;
+  append.path = path;
+  append.content_type = "application/json";
+  append.body = R"([{"role":"user","text":"hi"}, {"role":"bot","text":"hello"}])";
+  Answer<AppendOutcome> appended;
+  engine.Append(append, appended.callback());
+  AppendOutcome a = appended.get();
+  std::printf("append -> %s, next offset %llu\n", Describe(a.error),
+              static_cast<unsigned long long>(a.next_offset));
 
-  Request close;
-  close.method = Method::kPost;
-  close.path = "examples/chat-1";
-  close.headers.Add("Stream-Closed", "true");
-  std::printf("close -> %d\n", engine.HandleSync(std::move(close)).status);
+  ReadCommand read;
+  read.path = path;  // from the beginning
+  Answer<ReadOutcome> got;
+  engine.Read(read, got.callback());
+  ReadOutcome r = got.get();
+  std::printf("read   -> %s %s (up to date %d)\n", Describe(r.error), r.body.c_str(),
+              r.up_to_date);
+
+  Answer<AppendOutcome> closed;
+  engine.Close(CloseCommand{path, std::nullopt}, closed.callback());
+  AppendOutcome done = closed.get();
+  std::printf("close  -> %s, closed %d\n", Describe(done.error), done.closed);
+
+  // A refused command changes nothing and says why.
+  Answer<AppendOutcome> refused;
+  engine.Append(append, refused.callback());
+  std::printf("append -> %s\n", Describe(refused.get().error));
   return 0;
 }

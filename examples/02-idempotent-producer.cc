@@ -20,7 +20,7 @@ Response Append(StreamEngine& e, const char* epoch, const char* seq, const char*
   req.headers.Add("Producer-Epoch", epoch);
   req.headers.Add("Producer-Seq", seq);
   req.body = body;
-  return e.HandleSync(std::move(req));
+  return e.HandleAndWait(std::move(req));
 }
 
 int main() {
@@ -31,10 +31,10 @@ int main() {
   StreamEngine& e = **opened;
 
   Request reset{Method::kDelete, "examples/orders"};
-  e.HandleSync(reset);
+  e.HandleAndWait(reset);
   Request create{Method::kPut, "examples/orders"};
   create.headers.Add("Content-Type", "text/plain");
-  e.HandleSync(create);
+  e.HandleAndWait(create);
 
   std::printf("seq 0        -> %d\n", Append(e, "0", "0", "order 1\n").status);  // 200
   std::printf("seq 1        -> %d\n", Append(e, "0", "1", "order 2\n").status);  // 200
@@ -48,6 +48,6 @@ int main() {
               zombie.headers.Get("Producer-Epoch")->c_str());
 
   Request read{Method::kGet, "examples/orders"};
-  std::printf("stream:\n%s", e.HandleSync(read).body.c_str());
+  std::printf("stream:\n%s", e.HandleAndWait(read).body.c_str());
   return 0;
 }

@@ -54,7 +54,7 @@ int main() {
 
   Request create{Method::kPut, "examples/counted"};
   create.headers.Add("Content-Type", "text/plain");
-  (*engine)->HandleSync(create);
+  (*engine)->HandleAndWait(create);
   std::vector<std::thread> writers;  // 8 writers at once share commits
   for (int w = 0; w < 8; ++w) {
     writers.emplace_back([&] {
@@ -62,7 +62,7 @@ int main() {
         Request append{Method::kPost, "examples/counted"};
         append.headers.Add("Content-Type", "text/plain");
         append.body = "x";
-        (*engine)->HandleSync(std::move(append));
+        (*engine)->HandleAndWait(std::move(append));
       }
     });
   }

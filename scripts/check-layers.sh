@@ -13,7 +13,7 @@ bad=0
 public_layer() {
   case $1 in
     status.h | clock.h | version.h) echo util ;;
-    request.h) echo protocol ;;
+    request.h | commands.h | outcomes.h | error_code.h) echo protocol ;;
     storage.h | segment_store.h | memory_storage.h) echo storage ;;
     *) echo engine ;;  # stream_engine.h, options.h, auth.h, live_stream.h, ...
   esac

@@ -34,13 +34,16 @@
 
 #include "durablestreams/live_stream.h"
 #include "http_parser.h"
-#include "transport_common.h"
+#include "mailbox.h"
+#include "read_pool.h"
+#include "response_writer.h"
+#include "routing.h"
 
 namespace durablestreams {
 
-namespace {
+namespace event {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // Output queued beyond this stops pulling SSE bytes until the socket drains.
 constexpr size_t kLiveHighWater = 256 * 1024;
@@ -52,156 +55,6 @@ constexpr size_t kLivePumpsPerTurn = 128;
 // The largest buffer PumpLive keeps for the next event (a larger one, from a
 // catch-up, is given back).
 constexpr size_t kLiveBufKeep = 16 * 1024;
-
-const char* Reason(int status) {
-  switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    case 507: return "Insufficient Storage";
-    default: return "Status";
-  }
-}
-
-struct Conn;
-
-// A live pump: a connection whose SSE session has new bytes, for the request
-// of generation `gen` (a later request on the connection ignores it).
-struct LivePump {
-  std::weak_ptr<Conn> conn;
-  uint64_t gen = 0;
-};
-
-// Work for a loop's thread, posted from any thread. Shared with engine
-// callbacks, which may outlive the loop: once closed, posts are dropped.
-// Two queues: answers to requests (and control work) run as soon as the loop
-// looks; live pumps (an SSE reader has new bytes) may be many after one
-// append, and the loop works through them in turns between its I/O, so a
-// broadcast to thousands of readers does not hold up the next request.
-class Mailbox {
- public:
-  explicit Mailbox(int evfd) : evfd_(evfd) {}
-  ~Mailbox() { ::close(evfd_); }
-  int fd() const { return evfd_; }
-
-  void Post(std::function<void()> fn) { Push(&tasks_, std::move(fn)); }
-  void PostLive(LivePump p) { Push(&live_, std::move(p)); }
-
-  // Moves what is queued out: answers into *tasks, live pumps onto the end
-  // of *live.
-  void Take(std::vector<std::function<void()>>* tasks, std::deque<LivePump>* live) {
-    uint64_t v;
-    ssize_t n = ::read(evfd_, &v, sizeof v);
-    (void)n;
-    std::lock_guard<std::mutex> lock(mu_);
-    tasks->swap(tasks_);
-    for (auto& p : live_) live->push_back(std::move(p));
-    live_.clear();
-  }
-
-  // Drops what is queued and every later post.
-  void Close() {
-    std::vector<std::function<void()>> dropped;
-    std::vector<LivePump> dropped_live;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closed_ = true;
-      dropped.swap(tasks_);
-      dropped_live.swap(live_);
-    }
-  }
-
- private:
-  template <typename T>
-  void Push(std::vector<T>* queue, T item) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return;
-    bool wake = tasks_.empty() && live_.empty();
-    queue->push_back(std::move(item));
-    if (wake) {
-      uint64_t one = 1;
-      ssize_t n = ::write(evfd_, &one, sizeof one);
-      (void)n;
-    }
-  }
-
-  const int evfd_;
-  std::mutex mu_;
-  std::vector<std::function<void()>> tasks_;  // guarded by mu_
-  std::vector<LivePump> live_;                // guarded by mu_
-  bool closed_ = false;                       // guarded by mu_
-};
-
-// Threads that run reads. A read may wait for storage (SQLite, or a cold
-// segment in object storage), and an event loop must never wait: GET and
-// HEAD requests are handed to these, their answers posted back. Mutations
-// only queue work for the engine's commit thread, so they stay on the loop.
-class ReadPool {
- public:
-  explicit ReadPool(int threads) {
-    for (int i = 0; i < threads; ++i) {
-      workers_.emplace_back([this] {
-        pthread_setname_np(pthread_self(), "ds-read");
-        Work();
-      });
-    }
-  }
-  ~ReadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-  void Run(std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      jobs_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void Work() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, and nothing left
-      std::function<void()> fn = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      fn();
-      lock.lock();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;  // guarded by mu_
-  bool stopping_ = false;                   // guarded by mu_
-  std::vector<std::thread> workers_;
-};
 
 class Loop;
 
@@ -225,14 +78,16 @@ struct Conn : std::enable_shared_from_this<Conn> {
   bool processing = false;         // inside Process(): no re-entry
   http::RequestHead head;
   bool continue_sent = false;
-  bool keep_alive = true;          // of the request being answered
-  bool head_only = false;          // a HEAD request
-  uint64_t generation = 0;         // which request an engine answer is for
+  bool keep_alive = true;   // of the request being answered
+  bool head_only = false;   // a HEAD request
+  uint64_t generation = 0;  // which request an engine answer is for
   std::shared_ptr<LiveStream> live;
   std::shared_ptr<std::atomic<bool>> pump_posted = std::make_shared<std::atomic<bool>>(false);
-  Clock::time_point last_active = Clock::now();
+  SteadyClock::time_point last_active = SteadyClock::now();
   size_t lingered = 0;  // bytes dropped in kLinger
 };
+
+namespace {
 
 class Loop {
  public:
@@ -252,7 +107,8 @@ class Loop {
     if (evfd >= 0) mailbox_ = std::make_shared<Mailbox>(evfd);
     evfd_ = evfd;
     tfd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (epfd_ < 0 || !mailbox_ || tfd_ < 0) return Status::IOError(std::string("event loop: ") + strerror(errno));
+    if (epfd_ < 0 || !mailbox_ || tfd_ < 0)
+      return Status::IOError(std::string("event loop: ") + strerror(errno));
     itimerspec ts{};
     ts.it_interval.tv_sec = 1;
     ts.it_value.tv_sec = 1;
@@ -289,7 +145,7 @@ class Loop {
         listen_fd_ = -1;
       }
       draining_ = true;
-      drain_deadline_ = Clock::now() + std::chrono::seconds(2);
+      drain_deadline_ = SteadyClock::now() + std::chrono::seconds(2);
       Sweep();
     });
   }
@@ -329,7 +185,7 @@ class Loop {
         }
       }
       RunLiveTurn();
-      if (draining_ && (conns_.empty() || Clock::now() >= drain_deadline_)) done_ = true;
+      if (draining_ && (conns_.empty() || SteadyClock::now() >= drain_deadline_)) done_ = true;
     }
     mailbox_->Close();
     std::vector<std::shared_ptr<Conn>> all;
@@ -388,7 +244,7 @@ class Loop {
   // Idle keep-alive connections and stalled request heads are closed; when
   // stopping, so is every connection with nothing in flight.
   void Sweep() {
-    Clock::time_point now = Clock::now();
+    SteadyClock::time_point now = SteadyClock::now();
     if (accept_paused_ && listen_fd_ >= 0) {
       epoll_event ev{};
       ev.events = EPOLLIN;
@@ -422,7 +278,7 @@ class Loop {
       }
       if (n > 0) {
         c.in.append(buf, static_cast<size_t>(n));
-        c.last_active = Clock::now();
+        c.last_active = SteadyClock::now();
         // Bytes beyond one request and its body while we are busy answering
         // would only pile up: a client doing that is dropped.
         if (c.in.size() > options_->max_head_bytes + engine_->options().max_body_bytes + 65536) {
@@ -448,7 +304,8 @@ class Loop {
   void Process(Conn& c) {
     if (c.processing) return;
     c.processing = true;
-    while ((c.state == Conn::State::kHead || c.state == Conn::State::kBody) && !c.close_after_write) {
+    while ((c.state == Conn::State::kHead || c.state == Conn::State::kBody) &&
+           !c.close_after_write) {
       if (c.state == Conn::State::kHead) {
         if (c.in.empty()) break;
         size_t used = 0;
@@ -471,7 +328,8 @@ class Loop {
       if (c.head.chunked) {
         size_t used = 0;
         http::ParseError err;
-        http::Parse p = http::ParseChunked(c.in, engine_->options().max_body_bytes, &body, &used, &err);
+        http::Parse p =
+            http::ParseChunked(c.in, engine_->options().max_body_bytes, &body, &used, &err);
         if (p == http::Parse::kError) {
           Fail(c, err);
           break;
@@ -506,7 +364,7 @@ class Loop {
     c.state = Conn::State::kEngine;
     c.keep_alive = false;
     c.head_only = false;
-    Respond(c, TransportError(err.status, err.code, err.message), c.generation);
+    Respond(c, ErrorResponse(err.status, err.code, err.message), c.generation);
   }
 
   void Dispatch(Conn& c, std::string body) {
@@ -519,14 +377,11 @@ class Loop {
     std::string_view raw_path = target.substr(0, q);
     std::string path = http::PercentDecode(raw_path, false);
     const std::string& prefix = options_->prefix;
-    if (options_->health && path == "/health" && (c.head.method == "GET" || c.head_only)) {
-      Response r;
-      r.headers.Set("Content-Type", "application/json");
-      r.body = "{\"status\":\"ok\"}";
-      return Respond(c, std::move(r), gen);
+    if (options_->health && path == kHealthPath && (c.head.method == "GET" || c.head_only)) {
+      return Respond(c, HealthResponse(), gen);
     }
     if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) {
-      return Respond(c, TransportError(404, "NOT_FOUND", "no such route"), gen);
+      return Respond(c, ErrorResponse(404, "NOT_FOUND", "no such route"), gen);
     }
     Request req;
     req.method = ToMethod(c.head.method);
@@ -539,11 +394,7 @@ class Loop {
       if (!host && http::EqualsIgnoreCase(k, "Host")) host = &v;
       if (!proto && http::EqualsIgnoreCase(k, "X-Forwarded-Proto")) proto = &v;
     }
-    if (host) {
-      // Behind a TLS-terminating proxy the public scheme is the proxy's.
-      req.url = std::string(proto && *proto == "https" ? "https" : "http") + "://" + *host +
-                std::string(raw_path);
-    }
+    if (host) req.url = PublicUrl(*host, proto ? *proto : std::string_view(), raw_path);
     for (auto& [k, v] : c.head.headers) req.headers.Add(std::move(k), std::move(v));
     c.head.headers.clear();
     req.body = std::move(body);
@@ -578,36 +429,11 @@ class Loop {
       r.live.reset();
     }
     std::string& o = Out(c);
-    o += "HTTP/1.1 ";
-    o += std::to_string(r.status);
-    o += ' ';
-    o += Reason(r.status);
-    o += "\r\n";
-    bool has_length = false;
-    for (const auto& [k, v] : r.headers.fields()) {
-      if (http::EqualsIgnoreCase(k, "Transfer-Encoding") || http::EqualsIgnoreCase(k, "Connection")) continue;
-      if (http::EqualsIgnoreCase(k, "Content-Length")) {
-        if (r.live) continue;
-        has_length = true;
-      }
-      o += k;
-      o += ": ";
-      o += v;
-      o += "\r\n";
-    }
-    if (r.live) {
-      o += "Transfer-Encoding: chunked\r\n";
-    } else if (!has_length && !(r.status == 204 || r.status == 304 || r.status < 200)) {
-      o += "Content-Length: ";
-      o += std::to_string(r.body.size());
-      o += "\r\n";
-    }
-    if (!c.keep_alive) o += "Connection: close\r\n";
-    o += "\r\n";
+    AppendResponseHead(r, c.keep_alive, &o);
     if (r.live) {
       c.state = Conn::State::kLive;
       c.live = std::move(r.live);
-      if (!r.body.empty()) AppendChunk(c, r.body);
+      if (!r.body.empty()) AppendChunk(r.body, &Out(c));
       std::weak_ptr<Conn> weak = c.shared_from_this();
       std::shared_ptr<std::atomic<bool>> posted = c.pump_posted;
       Loop* loop = this;
@@ -637,25 +463,6 @@ class Loop {
     Finished(c);
   }
 
-  void AppendChunk(Conn& c, std::string_view data) {
-    // The chunk's size in hex, then CRLF (no printf: this runs per reader
-    // per event).
-    char size[20];
-    char* end = size + sizeof size;
-    char* p = end;
-    *--p = '\n';
-    *--p = '\r';
-    size_t v = data.size();
-    do {
-      *--p = "0123456789abcdef"[v & 15];
-      v >>= 4;
-    } while (v);
-    std::string& o = Out(c);
-    o.append(p, static_cast<size_t>(end - p));
-    o.append(data);
-    o += "\r\n";
-  }
-
   void PumpLive(Conn& c) {
     while (c.state == Conn::State::kLive && c.out.size() - c.out_off < kLiveHighWater) {
       // The buffer is the loop's, reused: Take swaps it for the session's,
@@ -663,7 +470,7 @@ class Loop {
       std::string& buf = live_buf_;
       buf.clear();
       bool more = c.live->Take(&buf);
-      if (!buf.empty()) AppendChunk(c, buf);
+      if (!buf.empty()) AppendChunk(buf, &Out(c));
       if (buf.capacity() > kLiveBufKeep) std::string().swap(buf);
       if (!more) {
         Out(c) += "0\r\n\r\n";
@@ -680,7 +487,7 @@ class Loop {
   // The response is queued whole: write it and move on to the next request.
   void Finished(Conn& c) {
     c.state = Conn::State::kHead;
-    c.last_active = Clock::now();
+    c.last_active = SteadyClock::now();
     if (!c.keep_alive) c.close_after_write = true;
     Flush(c);
     if (c.state == Conn::State::kHead && !c.close_after_write) Process(c);
@@ -691,8 +498,10 @@ class Loop {
     while (c.out_off < c.out.size() || c.body_off < c.body.size()) {
       iovec iov[2];
       size_t parts = 0;
-      if (c.out_off < c.out.size()) iov[parts++] = {c.out.data() + c.out_off, c.out.size() - c.out_off};
-      if (c.body_off < c.body.size()) iov[parts++] = {c.body.data() + c.body_off, c.body.size() - c.body_off};
+      if (c.out_off < c.out.size())
+        iov[parts++] = {c.out.data() + c.out_off, c.out.size() - c.out_off};
+      if (c.body_off < c.body.size())
+        iov[parts++] = {c.body.data() + c.body_off, c.body.size() - c.body_off};
       msghdr msg{};
       msg.msg_iov = iov;
       msg.msg_iovlen = parts;
@@ -728,7 +537,7 @@ class Loop {
     if (c.close_after_write && c.state == Conn::State::kHead) {
       c.state = Conn::State::kLinger;
       c.in.clear();
-      c.last_active = Clock::now();
+      c.last_active = SteadyClock::now();
       ::shutdown(c.fd, SHUT_WR);
     }
   }
@@ -781,7 +590,7 @@ class Loop {
   bool draining_ = false;
   bool done_ = false;
   bool accept_paused_ = false;
-  Clock::time_point drain_deadline_;
+  SteadyClock::time_point drain_deadline_;
 };
 
 thread_local Loop* Loop::current_ = nullptr;
@@ -793,8 +602,9 @@ class ServerImpl final : public EventServer {
   ~ServerImpl() override { Stop(); }
 
   Status Open() {
-    int n = options_.threads > 0 ? options_.threads
-                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int n = options_.threads > 0
+                ? options_.threads
+                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     int port = options_.port;
     if (options_.read_threads > 0) reads_ = std::make_unique<ReadPool>(options_.read_threads);
     for (int i = 0; i < n; ++i) {
@@ -837,7 +647,8 @@ class ServerImpl final : public EventServer {
     std::string service = std::to_string(port);
     int rc = ::getaddrinfo(options_.host.empty() ? nullptr : options_.host.c_str(), service.c_str(),
                            &hints, &res);
-    if (rc != 0) return Status::InvalidArgument("cannot resolve " + options_.host + ": " + gai_strerror(rc));
+    if (rc != 0)
+      return Status::InvalidArgument("cannot resolve " + options_.host + ": " + gai_strerror(rc));
     int fd = -1;
     std::string why;
     for (addrinfo* a = res; a && fd < 0; a = a->ai_next) {
@@ -853,7 +664,8 @@ class ServerImpl final : public EventServer {
       }
     }
     ::freeaddrinfo(res);
-    if (fd < 0) return Status::IOError("cannot listen on " + options_.host + ":" + service + ": " + why);
+    if (fd < 0)
+      return Status::IOError("cannot listen on " + options_.host + ":" + service + ": " + why);
     return fd;
   }
 
@@ -867,12 +679,14 @@ class ServerImpl final : public EventServer {
 
 }  // namespace
 
+}  // namespace event
+
 Result<std::unique_ptr<EventServer>> EventServer::Start(StreamEngine& engine,
                                                         const EventServerOptions& options) {
   if (options.prefix.empty() || options.prefix.front() != '/' || options.prefix.back() != '/') {
     return Status::InvalidArgument("prefix must start and end with '/'");
   }
-  auto server = std::make_unique<ServerImpl>(engine, options);
+  auto server = std::make_unique<event::ServerImpl>(engine, options);
   Status s = server->Open();
   if (!s.ok()) return s;
   return std::unique_ptr<EventServer>(std::move(server));

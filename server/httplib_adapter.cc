@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "durablestreams/live_stream.h"
-#include "transport_common.h"
+#include "routing.h"
 
 namespace durablestreams {
 
@@ -24,10 +24,7 @@ void Serve(StreamEngine& engine, const std::string& root, const httplib::Request
   std::string host = hreq.get_header_value("Host");
   if (!host.empty()) {
     std::string target = hreq.target.substr(0, hreq.target.find('?'));
-    // Behind a TLS-terminating proxy the public scheme is the proxy's.
-    std::string scheme = hreq.get_header_value("X-Forwarded-Proto");
-    if (scheme != "https") scheme = "http";
-    req.url = scheme + "://" + host + target;
+    req.url = PublicUrl(host, hreq.get_header_value("X-Forwarded-Proto"), target);
   }
   for (const auto& [k, v] : hreq.params) req.query.emplace_back(k, v);
   for (const auto& [k, v] : hreq.headers) req.headers.Add(k, v);
@@ -35,7 +32,7 @@ void Serve(StreamEngine& engine, const std::string& root, const httplib::Request
   req.body = std::move(const_cast<std::string&>(hreq.body));
 
   const bool head = req.method == Method::kHead;
-  Response r = engine.HandleSync(std::move(req));
+  Response r = engine.HandleAndWait(std::move(req));
   hres.status = r.status;
   for (const auto& [k, v] : r.headers.fields()) {
     if (r.live && k == "Content-Type") continue;
@@ -80,8 +77,9 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
   server.Delete(pattern, handler);
   server.Options(pattern, handler);
   if (options.health) {
-    server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("{\"status\":\"ok\"}", "application/json");
+    server.Get(std::string(kHealthPath), [](const httplib::Request&, httplib::Response& res) {
+      Response r = HealthResponse();
+      res.set_content(r.body, *r.headers.Get("Content-Type"));
     });
   }
   // httplib's own answers (unknown route, body over the limit, bad request
@@ -99,7 +97,7 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
       case 431: code = "HEADERS_TOO_LARGE"; message = "request headers are too large"; break;
       default: break;
     }
-    Response r = TransportError(res.status, code, message);
+    Response r = ErrorResponse(res.status, code, message);
     for (const auto& [k, v] : r.headers.fields()) {
       if (k != "Content-Type") res.set_header(k, v);
     }

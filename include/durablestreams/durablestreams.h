@@ -6,9 +6,12 @@
 
 #include "durablestreams/auth.h"
 #include "durablestreams/clock.h"
+#include "durablestreams/commands.h"
+#include "durablestreams/error_code.h"
 #include "durablestreams/live_stream.h"
 #include "durablestreams/memory_storage.h"
 #include "durablestreams/options.h"
+#include "durablestreams/outcomes.h"
 #include "durablestreams/request.h"
 #include "durablestreams/segment_store.h"
 #include "durablestreams/status.h"

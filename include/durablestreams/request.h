@@ -80,6 +80,12 @@ struct Response {
   std::shared_ptr<LiveStream> live;
 };
 
+// An error answer in the protocol's one shape: `status`, the JSON body
+// {"code":"<code>","error":"<message>"} (both escaped), and the security and
+// CORS headers every response carries. For transports' own errors and
+// authorization hooks' refusals.
+Response ErrorResponse(int status, std::string_view code, std::string_view message);
+
 }  // namespace durablestreams
 
 #endif  // DURABLESTREAMS_REQUEST_H_

@@ -1,9 +1,11 @@
 // include/durablestreams/stream_engine.h
 //
-// StreamEngine owns durable, append-only byte streams and speaks the Durable
-// Streams protocol (PROTOCOL.md) over transport-neutral Request/Response
-// values. It knows nothing of sockets or HTTP libraries: a transport turns
-// what it received into a Request, calls Handle(), and writes the Response.
+// StreamEngine owns durable, append-only byte streams and serves the Durable
+// Streams protocol (PROTOCOL.md). Its core takes typed commands (commands.h)
+// and answers typed outcomes (outcomes.h): Create, Append, Close, Read,
+// Info, Delete. Handle() is the transport's entry: it decodes a
+// transport-neutral Request into a command, runs it and encodes the outcome
+// as a Response. The engine knows nothing of sockets or HTTP libraries.
 //
 // Thread safety: every method may be called from any thread without external
 // synchronization. Appends to one stream are linearized; validation and
@@ -17,7 +19,7 @@
 // Live reads: the engine never blocks a thread waiting for data. A long-poll
 // read registers a waiter and its callback runs when data arrives, the stream
 // closes or is deleted, or the timeout passes (on an engine thread). An SSE
-// read answers at once with a Response whose `live` member yields the event
+// read answers at once with an outcome whose `live` member yields the event
 // stream (see live_stream.h).
 //
 // Ownership: the engine owns its threads and its storage reference. Destroying
@@ -29,15 +31,23 @@
 #include <functional>
 #include <memory>
 
+#include "durablestreams/commands.h"
 #include "durablestreams/options.h"
+#include "durablestreams/outcomes.h"
 #include "durablestreams/request.h"
 #include "durablestreams/status.h"
 
 namespace durablestreams {
 
-// Called exactly once with the response; possibly on another thread and
-// possibly before Handle() returns. Must not throw; should not block.
+// Each callback is called exactly once; possibly on another thread and
+// possibly before the call that took it returns. Must not throw; should not
+// block.
 using ResponseCallback = std::function<void(Response)>;
+using CreateCallback = std::function<void(CreateOutcome)>;
+using AppendCallback = std::function<void(AppendOutcome)>;
+using ReadCallback = std::function<void(ReadOutcome)>;
+using InfoCallback = std::function<void(InfoOutcome)>;
+using DeleteCallback = std::function<void(DeleteOutcome)>;
 
 class StreamEngine {
  public:
@@ -49,11 +59,24 @@ class StreamEngine {
   StreamEngine(const StreamEngine&) = delete;
   StreamEngine& operator=(const StreamEngine&) = delete;
 
-  // Serves one protocol request for the stream `request.path`.
-  virtual void Handle(Request request, ResponseCallback done) = 0;
+  // The core. Authorization hooks (Options::authorize_*) are not asked:
+  // they judge HTTP requests, in Handle().
+  virtual void Create(CreateCommand command, CreateCallback done) = 0;
+  virtual void Append(AppendCommand command, AppendCallback done) = 0;
+  void Close(CloseCommand command, AppendCallback done);
+  // A long-poll at the tail answers when data arrives, the stream closes or
+  // Options::long_poll_timeout passes.
+  virtual void Read(ReadCommand command, ReadCallback done) = 0;
+  virtual void Info(InfoCommand command, InfoCallback done) = 0;
+  virtual void Delete(DeleteCommand command, DeleteCallback done) = 0;
+
+  // Serves one HTTP request for the stream `request.path`: decodes it into a
+  // command, asks the authorization hook, runs the command and encodes its
+  // outcome (lib/protocol/request_decoder.cc, response_encoder.cc).
+  void Handle(Request request, ResponseCallback done);
 
   // Handle() for blocking transports: waits on the calling thread.
-  Response HandleSync(Request request);
+  Response HandleAndWait(Request request);
 
   // Stops taking new work, completes what is queued, answers live readers.
   // Idempotent; also done by the destructor.

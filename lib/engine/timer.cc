@@ -24,7 +24,7 @@ void Timer::Stop() {
 }
 
 Timer::Id Timer::Schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
-  auto when = Clock::now() + delay;
+  auto when = SteadyClock::now() + delay;
   Id id;
   bool first;
   {
@@ -63,8 +63,8 @@ void Timer::Run() {
     }
     auto first = by_time_.begin();
     // A copy: the entry may be cancelled (and freed) while we wait.
-    const Clock::time_point due = first->first;
-    if (due > Clock::now()) {
+    const SteadyClock::time_point due = first->first;
+    if (due > SteadyClock::now()) {
       cv_.wait_until(lock, due);
       continue;
     }

@@ -23,7 +23,7 @@ namespace durablestreams::engine {
 
 class Timer {
  public:
-  using Clock = std::chrono::steady_clock;
+  using SteadyClock = std::chrono::steady_clock;
   using Id = uint64_t;
 
   Timer();
@@ -42,8 +42,8 @@ class Timer {
   std::condition_variable cv_;
   bool stop_ = false;                                   // guarded by mu_
   Id next_id_ = 1;                                      // guarded by mu_
-  std::multimap<Clock::time_point, Id> by_time_;        // guarded by mu_
-  std::unordered_map<Id, std::pair<Clock::time_point, std::function<void()>>> entries_;  // mu_
+  std::multimap<SteadyClock::time_point, Id> by_time_;        // guarded by mu_
+  std::unordered_map<Id, std::pair<SteadyClock::time_point, std::function<void()>>> entries_;  // mu_
   std::thread thread_;
 };
 

@@ -54,6 +54,14 @@ const Row& Find(ErrorCode code) {
 int HttpStatus(ErrorCode code) { return Find(code).status; }
 std::string_view CodeName(ErrorCode code) { return Find(code).name; }
 
+}  // namespace durablestreams::protocol
+
+namespace durablestreams {
+std::string_view ErrorCodeName(ErrorCode code) { return protocol::CodeName(code); }
+}  // namespace durablestreams
+
+namespace durablestreams::protocol {
+
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {

@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     req.headers.Add(std::string(line.substr(0, colon)), std::string(value));
   }
   req.body = std::string(in);
-  Response r = Engine()->HandleSync(std::move(req));
+  Response r = Engine()->HandleAndWait(std::move(req));
   if (r.status < 200 || r.status > 599) std::abort();
   if (r.status >= 400 && r.body.rfind("{\"code\":\"", 0) != 0) std::abort();
   if (r.live) r.live->Cancel();

@@ -16,7 +16,7 @@ static Response Call(StreamEngine& e, Method m, const char* body, const char* of
   r.headers.Add("Content-Type", "text/plain");
   r.body = body;
   if (offset) r.query.emplace_back("offset", offset);
-  return e.HandleSync(std::move(r));
+  return e.HandleAndWait(std::move(r));
 }
 
 int main() {

@@ -54,7 +54,7 @@ struct EngineFixture {
     for (auto& [k, v] : headers) req.headers.Add(k, v);
     req.body = std::move(body);
     req.query = std::move(query);
-    return engine->HandleSync(std::move(req));
+    return engine->HandleAndWait(std::move(req));
   }
 
   // Starts a long-poll at the tail of `path`; the future holds its answer.

@@ -1,6 +1,6 @@
-// bench/floor.cc: the machine's floor for bench/run.sh's workloads.
+// bench/floor_server.cc: the machine's floor for bench/run.sh's workloads.
 //
-//   floor [LOOPS] [--durable DB]   prints "listening on http://127.0.0.1:PORT"
+//   floor_server [LOOPS] [--durable DB]   prints "listening on http://127.0.0.1:PORT"
 //
 // A server that does the least any Durable Streams server must do for the
 // load generator's workloads, and nothing else: no durability, no protocol

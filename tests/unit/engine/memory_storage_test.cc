@@ -1,4 +1,4 @@
-// tests/unit/memory_storage_test.cc: the engine over MemoryStorage, the
+// tests/unit/engine/memory_storage_test.cc: the engine over MemoryStorage, the
 // in-memory Storage for unit tests: no files, no sleeps.
 #include <catch2/catch.hpp>
 

@@ -283,15 +283,15 @@ TEST_CASE("a version 1 database is migrated and keeps its streams") {
   Request read;
   read.method = Method::kGet;
   read.path = "old";
-  Response r = (*engine)->HandleSync(read);
+  Response r = (*engine)->HandleAndWait(read);
   CHECK(r.body == "hello");
   Request append;
   append.method = Method::kPost;
   append.path = "old";
   append.headers.Add("Content-Type", "text/plain");
   append.body = " again";
-  CHECK((*engine)->HandleSync(append).status == 204);
-  CHECK((*engine)->HandleSync(read).body == "hello again");
+  CHECK((*engine)->HandleAndWait(append).status == 204);
+  CHECK((*engine)->HandleAndWait(read).body == "hello again");
 }
 
 TEST_CASE("readers during appends see each message whole or not at all") {

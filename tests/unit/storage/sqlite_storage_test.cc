@@ -1,4 +1,4 @@
-// tests/unit/sqlite_storage_test.cc: the SQLite hot log on its own, below
+// tests/unit/storage/sqlite_storage_test.cc: the SQLite hot log on its own, below
 // the engine.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>

@@ -1,0 +1,127 @@
+// lib/engine/batch.h
+//
+// What the commit pipeline works on: an Op (one mutation, queued to the
+// writer), the state of a stream as the current batch has left it
+// (StagedStream), and the Batch that collects one commit's writes.
+//
+// Thread safety: none. Ops are built on a caller's thread and handed over
+// whole; a Batch belongs to the writer (EngineImpl's writer_busy_ turn).
+#ifndef DURABLESTREAMS_LIB_ENGINE_BATCH_H_
+#define DURABLESTREAMS_LIB_ENGINE_BATCH_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "durablestreams/commands.h"
+#include "durablestreams/outcomes.h"
+#include "durablestreams/storage.h"
+#include "durablestreams/stream_engine.h"
+#include "engine/stream_state.h"
+#include "protocol/message_list.h"
+#include "protocol/producer.h"
+
+namespace durablestreams::engine {
+
+inline StreamError MakeError(ErrorCode code, std::string message) {
+  StreamError e;
+  e.code = code;
+  e.message = std::move(message);
+  return e;
+}
+
+// One mutation for the writer, checked on the caller's thread as far as it
+// can be without the stream (Create/Append in engine.cc), and answered once
+// its batch is committed or has failed.
+struct Op {
+  enum class Kind { kCreate, kAppend, kDelete, kExpire, kSweep };
+  Kind kind = Kind::kAppend;
+  std::string path;
+  // kCreate
+  std::string location;
+  bool content_type_given = false;
+  std::string content_type;  // as given, or the default
+  std::optional<ForkPoint> fork;
+  std::optional<int64_t> ttl_seconds;
+  std::optional<int64_t> expires_at_ms;
+  // kCreate and kAppend
+  std::string media_type;          // of the command's content type
+  protocol::MessageList messages;  // the body, split (JSON) or whole
+  bool has_body = false;
+  bool close = false;
+  // kAppend
+  std::optional<ProducerFields> producer;
+  std::optional<std::string> stream_seq;
+  // A JSON body that did not split (invalid, or an empty array). It is
+  // refused after the stream's own checks (404, 410, closed, type), which
+  // only the writer can make.
+  std::optional<StreamError> body_error;
+
+  // The answer; which one is read depends on `kind`. Internal ops (expiry,
+  // sweep) have no callback.
+  CreateOutcome created;
+  AppendOutcome appended;
+  DeleteOutcome deleted;
+  CreateCallback on_create;
+  AppendCallback on_append;
+  DeleteCallback on_delete;
+
+  void Refuse(StreamError e) {
+    switch (kind) {
+      case Kind::kCreate: created.error = std::move(e); break;
+      case Kind::kAppend: appended.error = std::move(e); break;
+      case Kind::kDelete: deleted.error = std::move(e); break;
+      default: break;
+    }
+  }
+  // Calls the callback with the outcome. Once.
+  void Answer() {
+    if (on_create) std::exchange(on_create, nullptr)(std::move(created));
+    if (on_append) std::exchange(on_append, nullptr)(std::move(appended));
+    if (on_delete) std::exchange(on_delete, nullptr)(std::move(deleted));
+  }
+};
+
+// A stream as the current batch has left it.
+struct StagedStream {
+  std::shared_ptr<Stream> stream;  // null: no live stream at this path now
+  StreamRecord rec;
+  std::shared_ptr<const StreamMeta> base;  // the published snapshot rec came from
+  bool dirty = false;                      // rec must be written
+  bool created = false;                    // the stream was created in this batch
+  bool closed_now = false;
+  bool soft_deleted_now = false;
+  uint64_t published_tail = 0;                  // tail before this batch
+  std::vector<protocol::MessageList> appended;  // this batch's appends, in order
+};
+
+// One commit's worth of decisions and writes.
+struct Batch {
+  int64_t now = 0;
+  std::unordered_map<std::string, StagedStream> by_path;
+  std::vector<std::shared_ptr<Stream>> removed;  // deleted or expired in this batch
+  std::set<int64_t> dropped_ids;                 // created and removed in this batch
+  std::map<std::pair<int64_t, std::string>, protocol::ProducerState> producers;
+  std::vector<AppendRecord> appends;
+  std::unordered_map<int64_t, int64_t> children_delta;  // forks made (+) or removed (-)
+  WriteBatch wb;
+};
+
+// What a commit owes live readers, collected while publishing and handed
+// out after the ops are answered.
+struct Wakeup {
+  std::shared_ptr<const StreamMeta> meta;
+  const StagedStream* staged = nullptr;        // null: the stream is gone
+  ErrorCode gone_code = ErrorCode::kNotFound;  // for a stream that is gone
+  std::vector<std::shared_ptr<LongPollWaiter>> waiters;
+  std::vector<std::shared_ptr<LiveReader>> readers;
+};
+
+}  // namespace durablestreams::engine
+
+#endif  // DURABLESTREAMS_LIB_ENGINE_BATCH_H_

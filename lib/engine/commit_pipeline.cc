@@ -1,0 +1,278 @@
+// lib/engine/commit_pipeline.cc: the writer's side of the engine. Ops queue
+// here; one writer at a time (the commit thread, or a lone caller) takes a
+// batch, has apply_rules.cc decide each op, commits the batch in one storage
+// transaction, publishes the new snapshots, answers the ops and hands the
+// live readers to wake to live_readers.cc.
+#include <algorithm>
+#include <set>
+
+#include "engine/engine_impl.h"
+
+namespace durablestreams::engine {
+
+namespace {
+
+constexpr std::chrono::milliseconds kSweepInterval{1000};
+
+// Whether the batch changed nothing of an existing stream's record but its
+// tail (and last access, which matters only with a sliding TTL). Its row
+// is then not rewritten: the storage derives the tail from the appends it
+// holds (Storage::Load), which saves a page write per append.
+bool OnlyTailMoved(const StagedStream& staged) {
+  if (staged.created || !staged.base || staged.rec.ttl_seconds) return false;
+  const StreamRecord& a = staged.base->rec;
+  const StreamRecord& b = staged.rec;
+  return a.id == b.id && a.path == b.path && a.content_type == b.content_type &&
+         a.ttl_seconds == b.ttl_seconds && a.expires_at_ms == b.expires_at_ms &&
+         a.created_at_ms == b.created_at_ms && a.closed == b.closed &&
+         a.last_stream_seq == b.last_stream_seq && a.closed_by_producer == b.closed_by_producer &&
+         a.closed_by_epoch == b.closed_by_epoch && a.closed_by_seq == b.closed_by_seq &&
+         a.fork_source_id == b.fork_source_id && a.forked_from == b.forked_from &&
+         a.fork_anchor == b.fork_anchor && a.fork_sub_offset == b.fork_sub_offset &&
+         a.fork_offset == b.fork_offset && a.soft_deleted == b.soft_deleted;
+}
+
+}  // namespace
+
+// Queues `op` for the commit thread, or commits it on the calling thread
+// (see Options::commit_on_caller): an append that finds no commit running
+// and none queued, while the last batch was a single op (a writer alone,
+// so no batch to share), skips the two thread hand-offs.
+void EngineImpl::Enqueue(std::unique_ptr<Op> op) {
+  bool here = false;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (!stopping_) {
+      if (options_.commit_on_caller && op->kind == Op::Kind::kAppend && !writer_busy_ &&
+          queue_.empty() && last_batch_single_) {
+        writer_busy_ = true;
+        here = true;
+      } else {
+        queue_.push_back(std::move(op));
+        op = nullptr;
+      }
+    }
+  }
+  if (here) {
+    std::vector<std::unique_ptr<Op>> ops;
+    ops.push_back(std::move(op));
+    ProcessBatch(ops);
+    ReleaseWriter(1);
+    return;
+  }
+  if (op) {
+    op->Refuse(MakeError(ErrorCode::kUnavailable, "the server is shutting down"));
+    op->Answer();
+    return;
+  }
+  queue_cv_.notify_one();
+}
+
+// Ends a turn as the writer (the commit thread's or a caller's) that
+// processed `ops` ops; the commit thread may be waiting for it.
+void EngineImpl::ReleaseWriter(size_t ops) {
+  bool queued;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    writer_busy_ = false;
+    last_batch_single_ = ops == 1;
+    queued = !queue_.empty() || stopping_;
+  }
+  if (queued) queue_cv_.notify_one();
+}
+
+void EngineImpl::EnqueueExpire(const std::string& path) {
+  auto op = std::make_unique<Op>();
+  op->kind = Op::Kind::kExpire;
+  op->path = path;
+  Enqueue(std::move(op));
+}
+
+void EngineImpl::ScheduleSweep() {
+  timer_.Schedule(kSweepInterval, [this] {
+    auto op = std::make_unique<Op>();
+    op->kind = Op::Kind::kSweep;
+    Enqueue(std::move(op));
+    ScheduleSweep();
+  });
+}
+
+void EngineImpl::WriterLoop() {
+  for (;;) {
+    std::vector<std::unique_ptr<Op>> ops;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return (!queue_.empty() || stopping_) && !writer_busy_; });
+      if (queue_.empty()) return;  // stopping, and everything is done
+      size_t n = std::min(queue_.size(), std::max<size_t>(1, options_.max_batch_ops));
+      ops.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        ops.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      writer_busy_ = true;
+    }
+    ProcessBatch(ops);
+    ReleaseWriter(ops.size());
+  }
+}
+
+// Applies the ops in order, committing as few times as possible. A fork of
+// a stream that this batch already changed reads that stream's data, so
+// what came before it is committed first.
+void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Op>>& ops) {
+  size_t begin = 0;
+  while (begin < ops.size()) {
+    Batch batch;
+    batch.now = Now();
+    size_t i = begin;
+    for (; i < ops.size(); ++i) {
+      Op& op = *ops[i];
+      if (i > begin && op.kind == Op::Kind::kCreate && op.fork) {
+        auto it = batch.by_path.find(op.fork->source);
+        if (it != batch.by_path.end() && (it->second.dirty || !it->second.stream)) break;
+      }
+      switch (op.kind) {
+        case Op::Kind::kCreate: ApplyCreate(batch, op); break;
+        case Op::Kind::kAppend: ApplyAppend(batch, op); break;
+        case Op::Kind::kDelete: ApplyDelete(batch, op); break;
+        case Op::Kind::kExpire: StreamInBatch(batch, op.path); break;
+        case Op::Kind::kSweep: ApplySweep(batch); break;
+      }
+    }
+    CommitBatch(batch, ops, begin, i);
+    begin = i;
+  }
+}
+
+void EngineImpl::CommitBatch(Batch& batch, std::vector<std::unique_ptr<Op>>& ops, size_t begin,
+                             size_t end) {
+  // Streams removed in this batch take no writes after their deletion.
+  std::set<int64_t> gone(batch.dropped_ids.begin(), batch.dropped_ids.end());
+  gone.insert(batch.wb.delete_streams.begin(), batch.wb.delete_streams.end());
+  for (auto& [path, staged] : batch.by_path) {
+    if (!staged.stream || !staged.dirty) continue;
+    staged.rec.last_access_ms =
+        std::max(staged.rec.last_access_ms, staged.stream->last_access_ms.load());
+    if (OnlyTailMoved(staged)) continue;
+    batch.wb.upsert_streams.push_back(staged.rec);
+  }
+  for (auto& [key, st] : batch.producers) {
+    if (gone.count(key.first)) continue;
+    ProducerRecord p;
+    p.stream_id = key.first;
+    p.producer_id = key.second;
+    p.epoch = st.epoch;
+    p.last_seq = st.last_seq;
+    p.updated_at_ms = batch.now;
+    batch.wb.upsert_producers.push_back(std::move(p));
+  }
+  for (auto& a : batch.appends) {
+    if (!gone.count(a.stream_id)) batch.wb.appends.push_back(std::move(a));
+  }
+  Status s = storage_->Apply(batch.wb);
+  if (!s.ok()) {
+    // Nothing of the batch is stored: answer every op with the failure.
+    ErrorCode code = StorageErrorCode(s);
+    std::string msg = code == ErrorCode::kStorageFull
+                          ? "the disk is full; nothing was written"
+                          : "storage failed; nothing was written: " + s.message();
+    for (size_t i = begin; i < end; ++i) {
+      ops[i]->Refuse(MakeError(code, msg));
+      ops[i]->Answer();
+    }
+    return;
+  }
+  Publish(batch);
+  std::vector<Wakeup> wakeups;
+  SwapSnapshots(batch, &wakeups);
+  for (size_t i = begin; i < end; ++i) {
+    ops[i]->Answer();
+  }
+  Wake(wakeups);
+}
+
+// Makes the batch visible. Runs after a successful commit.
+void EngineImpl::Publish(Batch& batch) {
+  {
+    std::lock_guard<std::mutex> lock(map_mu_);
+    for (auto& s : batch.removed) {
+      auto it = streams_.find(s->path);
+      if (it != streams_.end() && it->second == s) streams_.erase(it);
+      by_id_.erase(s->id);
+    }
+    for (auto& [path, staged] : batch.by_path) {
+      if (!staged.stream || !staged.created) continue;
+      {
+        // Nobody can see the stream yet; give it a snapshot before it is.
+        std::lock_guard<std::mutex> slock(staged.stream->mu);
+        staged.stream->meta = MakeMeta(staged.rec);
+      }
+      streams_[path] = staged.stream;
+      by_id_[staged.stream->id] = staged.stream;
+    }
+  }
+  for (auto& [id, delta] : batch.children_delta) {
+    if (batch.dropped_ids.count(id)) continue;
+    int64_t& n = children_[id];
+    n += delta;
+    if (n <= 0) children_.erase(id);
+  }
+  for (auto& s : batch.removed) children_.erase(s->id);
+  for (auto& s : batch.removed) producers_.erase(s->id);
+  for (auto& [key, st] : batch.producers) {
+    if (!batch.dropped_ids.count(key.first)) producers_[key.first][key.second] = st;
+  }
+}
+
+// Swaps in the new snapshots (so that an answered append is visible to the
+// client's next read) and takes the live readers that must be woken.
+void EngineImpl::SwapSnapshots(Batch& batch, std::vector<Wakeup>* wakeups) {
+  for (auto& s : batch.removed) {
+    Wakeup w;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      s->gone = true;
+      w.waiters.swap(s->waiters);
+      w.readers.swap(s->readers);
+    }
+    wakeups->push_back(std::move(w));
+  }
+  for (auto& [path, staged] : batch.by_path) {
+    if (!staged.stream || !staged.dirty) continue;
+    Wakeup w;
+    w.meta = MakeMeta(staged.rec);
+    w.staged = &staged;
+    if (staged.soft_deleted_now) {
+      Wakeup gone;
+      gone.gone_code = ErrorCode::kGone;
+      {
+        std::lock_guard<std::mutex> lock(staged.stream->mu);
+        staged.stream->meta = w.meta;
+        gone.waiters.swap(staged.stream->waiters);
+        gone.readers.swap(staged.stream->readers);
+      }
+      wakeups->push_back(std::move(gone));
+      continue;
+    }
+    bool changed = !staged.appended.empty() || staged.closed_now;
+    {
+      std::lock_guard<std::mutex> lock(staged.stream->mu);
+      staged.stream->meta = w.meta;
+      if (changed) {
+        w.waiters.swap(staged.stream->waiters);
+        if (staged.closed_now) {
+          w.readers.swap(staged.stream->readers);
+        } else {
+          w.readers = staged.stream->readers;
+        }
+      }
+    }
+    if (staged.stream->last_access_ms.load() < staged.rec.last_access_ms) {
+      staged.stream->last_access_ms = staged.rec.last_access_ms;
+    }
+    if (!w.waiters.empty() || !w.readers.empty()) wakeups->push_back(std::move(w));
+  }
+}
+
+}  // namespace durablestreams::engine

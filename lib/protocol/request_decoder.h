@@ -1,0 +1,35 @@
+// lib/protocol/request_decoder.h
+//
+// The HTTP side of every command: which method, header and query parameter
+// means what (PROTOCOL.md §4-§5), decoded from a transport-neutral Request
+// into the typed commands of commands.h. Only syntax is judged here (a
+// header given twice, a number that does not parse); what a command means
+// for a stream is the engine's to judge, for HTTP and embedded callers
+// alike.
+//
+// Thread safety: pure functions.
+#ifndef DURABLESTREAMS_LIB_PROTOCOL_REQUEST_DECODER_H_
+#define DURABLESTREAMS_LIB_PROTOCOL_REQUEST_DECODER_H_
+
+#include <optional>
+#include <variant>
+
+#include "durablestreams/commands.h"
+#include "durablestreams/outcomes.h"
+#include "durablestreams/request.h"
+
+namespace durablestreams::protocol {
+
+using Command = std::variant<CreateCommand, AppendCommand, ReadCommand, InfoCommand, DeleteCommand>;
+
+// What every request must pass before it is authorized: a method of the
+// protocol and a well-formed stream path. (OPTIONS is the transport's.)
+std::optional<StreamError> CheckTarget(const Request& request);
+
+// Decodes `request` (which passed CheckTarget) into *command, or says why
+// it cannot be.
+std::optional<StreamError> DecodeCommand(Request request, Command* command);
+
+}  // namespace durablestreams::protocol
+
+#endif  // DURABLESTREAMS_LIB_PROTOCOL_REQUEST_DECODER_H_
