@@ -230,7 +230,7 @@ echo "one append at a time over HTTP, bound by the floor's round trip (1/${R[flo
 normal_bound=$(awk -v c="${normal_commit_rate:-0}" -v f="${R[floor,append1]:-0}" 'BEGIN { if (c > 0 && f > 0) printf "%.0f", 1 / (1 / c + 1 / f) }')
 echo "the same at --sync normal (bare commit at synchronous=NORMAL: ${normal_commit_rate:-?} commits/s): ${normal_bound:-?} /s; ours-normal: ${R[ours-normal,append1]:-?} /s ($(ratio "${R[ours-normal,append1]:-}" "$normal_bound")); 1.5x Node in-memory: $(awk -v n="${R[node-mem,append1]:-0}" 'BEGIN { printf "%.0f", 1.5 * n }') /s"
 echo "one commit after 3 ms idle (bare SQLite, full sync), p50: ${idle_commit_ms:-?} ms; ours' long-poll overhead at full sync less that: $(awk -v a="${R[ours,rttover]:-0}" -v b="${idle_commit_ms:-0}" 'BEGIN { printf "%.3f", a - b }') ms (Node in-memory: ${R[node-mem,rttover]:-?} ms)"
-# Appends at full sync from many connections: the durable floor (floor.cc
+# Appends at full sync from many connections: the durable floor (floor_server.cc
 # --durable) commits them to SQLite in group commits and answers each after
 # its commit, and does nothing else; what it reaches bounds every server that
 # keeps them at full sync in SQLite.

@@ -32,7 +32,7 @@ const char* Describe(const std::optional<StreamError>& error) {
 
 int main() {
   Options options;
-  options.data_dir = "./example-data";
+  options.default_storage.data_dir = "./example-data";
   auto opened = StreamEngine::Open(options);
   if (!opened.ok()) {
     std::fprintf(stderr, "%s\n", opened.status().ToString().c_str());

@@ -25,7 +25,7 @@ Response Append(StreamEngine& e, const char* epoch, const char* seq, const char*
 
 int main() {
   Options options;
-  options.data_dir = "./example-data";
+  options.default_storage.data_dir = "./example-data";
   auto opened = StreamEngine::Open(options);
   if (!opened.ok()) return 1;
   StreamEngine& e = **opened;

@@ -23,7 +23,7 @@ std::optional<Response> SameTenant(const Request& req) {
 
 int main() {
   Options options;
-  options.data_dir = "./example-data-05";
+  options.default_storage.data_dir = "./example-data-05";
   options.authorize_read = SameTenant;
   options.authorize_mutation = SameTenant;
   options.long_poll_timeout = std::chrono::seconds(20);

@@ -147,6 +147,9 @@ int main(int argc, char** argv) {
   Options options;
   std::string segment_store;
   durablestreams::S3Options s3;
+  // The hot log and cold tier the engine opens (OpenDefaultStorage).
+  durablestreams::DefaultStorageOptions& store_options = options.default_storage;
+  durablestreams::SqliteStorageOptions& sqlite = store_options.sqlite;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* {
@@ -164,22 +167,22 @@ int main(int argc, char** argv) {
       auto [at, ec] = std::from_chars(v.data(), v.data() + v.size(), port);
       ok = ec == std::errc() && at == v.data() + v.size() && port >= 0 && port <= 65535;
     } else if (a == "--data-dir") {
-      options.data_dir = value();
+      store_options.data_dir = value();
     } else if (a == "--sync") {
       std::string v = value();
       if (v == "full") {
-        options.sync = durablestreams::SyncMode::kFull;
+        sqlite.sync = durablestreams::SyncMode::kFull;
       } else if (v == "normal") {
-        options.sync = durablestreams::SyncMode::kNormal;
+        sqlite.sync = durablestreams::SyncMode::kNormal;
       } else if (v == "off") {
-        options.sync = durablestreams::SyncMode::kOff;
+        sqlite.sync = durablestreams::SyncMode::kOff;
       } else {
         ok = false;
       }
     } else if (a == "--db-lock") {
       std::string v = value();
       ok = v == "exclusive" || v == "shared";
-      options.exclusive_database = v == "exclusive";
+      sqlite.exclusive = v == "exclusive";
     } else if (a == "--long-poll-timeout") {
       ok = ParseDuration(value(), &options.long_poll_timeout);
     } else if (a == "--sse-max-duration") {
@@ -204,11 +207,11 @@ int main(int argc, char** argv) {
     } else if (a == "--s3-region") {
       s3.region = value();
     } else if (a == "--segment-max-messages") {
-      ok = ParseSize(value(), &options.segment_max_messages) && options.segment_max_messages > 0;
+      ok = ParseSize(value(), &sqlite.segment_max_messages) && sqlite.segment_max_messages > 0;
     } else if (a == "--segment-max-bytes") {
-      ok = ParseSize(value(), &options.segment_max_bytes) && options.segment_max_bytes > 0;
+      ok = ParseSize(value(), &sqlite.segment_max_bytes) && sqlite.segment_max_bytes > 0;
     } else if (a == "--fault-rotation") {
-      ok = SetRotationFault(value(), &options.storage_test_hooks);
+      ok = SetRotationFault(value(), &sqlite.test_hooks);
     } else if (a == "--help" || a == "-h") {
       Usage();
       return 0;
@@ -224,14 +227,14 @@ int main(int argc, char** argv) {
   }
 
   if (segment_store == "none") {
-    options.cold_tier = false;
+    store_options.cold_tier = false;
   } else if (segment_store.rfind("dir:", 0) == 0 && segment_store.size() > 4) {
     auto store = durablestreams::OpenDirectorySegmentStore(segment_store.substr(4));
     if (!store.ok()) {
       std::fprintf(stderr, "durable-streams-server: %s\n", store.status().ToString().c_str());
       return 1;
     }
-    options.segment_store = *store;
+    sqlite.segment_store = *store;
   } else if (segment_store.rfind("s3://", 0) == 0 && segment_store.size() > 5) {
     std::string rest = segment_store.substr(5);
     size_t slash = rest.find('/');
@@ -251,7 +254,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "durable-streams-server: %s\n", store.status().ToString().c_str());
       return 2;
     }
-    options.segment_store = *store;
+    sqlite.segment_store = *store;
   } else if (!segment_store.empty()) {
     std::fprintf(stderr, "bad value for --segment-store: want dir:PATH, s3://BUCKET/PREFIX or none\n");
     return 2;
@@ -269,7 +272,7 @@ int main(int argc, char** argv) {
   auto opened = durablestreams::StreamEngine::Open(options);
   if (!opened.ok()) {
     std::fprintf(stderr, "durable-streams-server: cannot open %s: %s\n",
-                 options.data_dir.c_str(), opened.status().ToString().c_str());
+                 store_options.data_dir.c_str(), opened.status().ToString().c_str());
     return 1;
   }
   std::unique_ptr<durablestreams::StreamEngine> engine = std::move(opened).value();

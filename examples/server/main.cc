@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   int port = argc > 1 ? std::atoi(argv[1]) : 8080;
 
   durablestreams::Options options;
-  options.data_dir = argc > 2 ? argv[2] : "./example-data";
+  options.default_storage.data_dir = argc > 2 ? argv[2] : "./example-data";
   // Allow reads to everyone, but only let requests with a token write.
   options.authorize_mutation =
       [](const durablestreams::Request& req) -> std::optional<durablestreams::Response> {

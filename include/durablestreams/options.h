@@ -23,32 +23,12 @@ namespace durablestreams {
 enum class CacheVisibility { kPublic, kPrivate, kNoStore };
 
 struct Options {
-  // Directory that holds the SQLite database (streams.db). Created if
-  // missing. Ignored when `storage` is set.
-  std::string data_dir = "./data";
-
-  // See SyncMode (storage.h).
-  SyncMode sync = SyncMode::kFull;
-
-  // Whether no other process may open the engine's own database while it
-  // runs: SqliteStorageOptions::exclusive. Ignored when `storage` is set.
-  bool exclusive_database = true;
-
-  // Storage to use instead of the SQLite hot log in data_dir. Shared so the
-  // embedder may keep a reference; the engine uses it until it is destroyed.
+  // Storage to use. Shared so the embedder may keep a reference; the engine
+  // uses it until it is destroyed. Null: the engine opens the default one,
+  // OpenDefaultStorage(default_storage) (storage.h): the SQLite hot log in
+  // default_storage.data_dir with the cold tier in a directory beside it.
   std::shared_ptr<Storage> storage;
-
-  // The cold tier, when the engine opens its own SQLite hot log (`storage`
-  // unset): sealed history moves to `segment_store`, or to a directory store
-  // in <data_dir>/segments when that is null. `cold_tier = false` keeps
-  // everything in SQLite. See SqliteStorageOptions for the thresholds.
-  bool cold_tier = true;
-  std::shared_ptr<SegmentStore> segment_store;
-  size_t segment_max_messages = 1000;
-  size_t segment_max_bytes = 4 * 1024 * 1024;
-  size_t segment_cache_bytes = 64 * 1024 * 1024;
-  // For tests: handed to the SQLite hot log the engine opens (storage.h).
-  SqliteTestHooks storage_test_hooks;
+  DefaultStorageOptions default_storage;
 
   // How long a long-poll read waits for data before answering 204. Longer
   // means fewer round trips for idle streams; shorter frees proxies sooner.

@@ -13,7 +13,7 @@
 //
 // Durability: when an append is acknowledged, its bytes, the producer state,
 // the Stream-Seq and the closure were committed in one storage transaction
-// (see Options::sync for what a power loss can take). Appends that arrive
+// (see SqliteStorageOptions::sync for what a power loss can take). Appends that arrive
 // while a commit is in flight share the next commit (group commit).
 //
 // Live reads: the engine never blocks a thread waiting for data. A long-poll
@@ -51,8 +51,9 @@ using DeleteCallback = std::function<void(DeleteOutcome)>;
 
 class StreamEngine {
  public:
-  // Opens the storage (SQLite in options.data_dir unless options.storage is
-  // set), loads stream metadata and starts the engine's threads.
+  // Opens the storage (options.storage, or OpenDefaultStorage of
+  // options.default_storage), loads stream metadata and starts the engine's
+  // threads.
   static Result<std::unique_ptr<StreamEngine>> Open(const Options& options);
 
   virtual ~StreamEngine() = default;

@@ -259,17 +259,7 @@ Result<std::unique_ptr<StreamEngine>> StreamEngine::Open(const Options& in) {
   if (!options.clock) options.clock = SystemClock();
   std::shared_ptr<Storage> storage = options.storage;
   if (!storage) {
-    DefaultStorageOptions so;
-    so.data_dir = options.data_dir;
-    so.cold_tier = options.cold_tier;
-    so.sqlite.sync = options.sync;
-    so.sqlite.exclusive = options.exclusive_database;
-    so.sqlite.segment_store = options.segment_store;
-    so.sqlite.segment_max_messages = options.segment_max_messages;
-    so.sqlite.segment_max_bytes = options.segment_max_bytes;
-    so.sqlite.segment_cache_bytes = options.segment_cache_bytes;
-    so.sqlite.test_hooks = options.storage_test_hooks;
-    auto opened = OpenDefaultStorage(so);
+    auto opened = OpenDefaultStorage(options.default_storage);
     if (!opened.ok()) return opened.status();
     storage = *opened;
   }

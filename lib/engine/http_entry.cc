@@ -13,13 +13,13 @@ namespace durablestreams {
 
 namespace {
 
-std::string DataCacheControl(CacheVisibility visibility) {
+std::string_view DataCacheControl(CacheVisibility visibility) {
   switch (visibility) {
     case CacheVisibility::kPublic: return "public, max-age=60, stale-while-revalidate=300";
     case CacheVisibility::kPrivate: return "private, max-age=60, stale-while-revalidate=300";
     case CacheVisibility::kNoStore: break;
   }
-  return std::string(protocol::kNoStore);
+  return protocol::kNoStore;
 }
 
 }  // namespace

@@ -19,9 +19,9 @@ namespace {
 StreamEngine* Engine() {
   static std::unique_ptr<StreamEngine> engine = [] {
     Options o;
-    o.data_dir = (std::filesystem::temp_directory_path() /
+    o.default_storage.data_dir = (std::filesystem::temp_directory_path() /
                   ("ds-fuzz-" + std::to_string(getpid()))).string();
-    o.sync = SyncMode::kOff;
+    o.default_storage.sqlite.sync = SyncMode::kOff;
     o.long_poll_timeout = std::chrono::milliseconds(1);
     o.max_body_bytes = 1 << 16;
     auto r = StreamEngine::Open(o);

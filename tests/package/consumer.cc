@@ -23,7 +23,7 @@ int main() {
   auto dir = std::filesystem::temp_directory_path() / "ds-consumer-test";
   std::filesystem::remove_all(dir);
   Options options;
-  options.data_dir = dir.string();
+  options.default_storage.data_dir = dir.string();
   auto engine = StreamEngine::Open(options);
   if (!engine.ok()) {
     std::fprintf(stderr, "open failed: %s\n", engine.status().ToString().c_str());

@@ -36,9 +36,9 @@ struct EngineFixture {
   // (Re)opens the engine on the same directory: a restart.
   void Open(durablestreams::Options o) {
     engine.reset();
-    o.data_dir = dir.path();
+    o.default_storage.data_dir = dir.path();
     o.clock = clock;
-    o.sync = durablestreams::SyncMode::kOff;
+    o.default_storage.sqlite.sync = durablestreams::SyncMode::kOff;
     options = o;
     auto r = durablestreams::StreamEngine::Open(o);
     REQUIRE(r.ok());

@@ -246,7 +246,7 @@ TEST_CASE("the server refuses a file that is not its database") {
   std::fputs("this is not a database, but it is long enough to have a header of sorts......", fp);
   std::fclose(fp);
   Options o;
-  o.data_dir = dir.path();
+  o.default_storage.data_dir = dir.path();
   auto r = StreamEngine::Open(o);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kCorruption);
@@ -277,7 +277,7 @@ TEST_CASE("a version 1 database is migrated and keeps its streams") {
   sqlite3_close(db);
 
   Options o;
-  o.data_dir = dir.path();
+  o.default_storage.data_dir = dir.path();
   auto engine = StreamEngine::Open(o);
   REQUIRE(engine.ok());
   Request read;

@@ -74,7 +74,7 @@ bool WaitFor(F cond, int seconds = 20) {
 
 durablestreams::Options ColdOptions(size_t max_messages) {
   durablestreams::Options o;
-  o.segment_max_messages = max_messages;
+  o.default_storage.sqlite.segment_max_messages = max_messages;
   o.max_read_bytes = 64;
   return o;
 }
@@ -361,8 +361,9 @@ TEST_CASE("a store that fails holds rotation back, never appends; a bad object i
 
 TEST_CASE("large segments are read by index ranges, byte-exact from any offset") {
   Options o;
-  o.segment_max_messages = 1000000;
-  o.segment_max_bytes = 3 * 1024 * 1024;  // about 3000 messages of 1000 B: ~48 index entries
+  o.default_storage.sqlite.segment_max_messages = 1000000;
+  // About 3000 messages of 1000 B: some 48 index entries.
+  o.default_storage.sqlite.segment_max_bytes = 3 * 1024 * 1024;
   o.max_read_bytes = 200 * 1024;
   dstest::EngineFixture f(o);
   const std::vector<std::pair<std::string, std::string>> binary = {
@@ -392,8 +393,8 @@ TEST_CASE("a JSON batch is one row and reads from every value's offset, hot, col
   // and by messages (rounded up to the end of the batch).
   size_t max_bytes = GENERATE(size_t{40}, size_t{1} << 20);
   Options o;
-  o.segment_max_messages = max_bytes == 40 ? 1000 : 10;
-  o.segment_max_bytes = max_bytes;
+  o.default_storage.sqlite.segment_max_messages = max_bytes == 40 ? 1000 : 10;
+  o.default_storage.sqlite.segment_max_bytes = max_bytes;
   o.max_read_bytes = 50;
   dstest::EngineFixture f(o);
   const std::vector<std::pair<std::string, std::string>> json = {{"Content-Type", "application/json"}};
@@ -460,8 +461,9 @@ TEST_CASE("a JSON batch is one row and reads from every value's offset, hot, col
 // thread records. Every segment ends up recorded once, and reads stay exact.
 TEST_CASE("segments sealed in one pass are recorded a few per commit, all of them") {
   Options o;
-  o.segment_max_messages = 1000;
-  o.segment_max_bytes = 40;  // cuts inside the batch row: dozens of segments at once
+  o.default_storage.sqlite.segment_max_messages = 1000;
+  // Cuts inside the batch row: dozens of segments at once.
+  o.default_storage.sqlite.segment_max_bytes = 40;
   o.max_read_bytes = 200;
   dstest::EngineFixture f(o);
   const std::vector<std::pair<std::string, std::string>> json = {{"Content-Type", "application/json"}};
