@@ -8,7 +8,7 @@
 #include "engine/engine_impl.h"
 #include "protocol/headers.h"
 #include "protocol/json_batch.h"
-#include "protocol/path.h"
+#include "protocol/request_decoder.h"
 
 namespace durablestreams {
 
@@ -19,14 +19,6 @@ namespace {
 constexpr const char* kDefaultContentType = "application/octet-stream";
 constexpr size_t kMaxProducerIdLength = 256;
 constexpr size_t kMaxStreamSeqLength = 256;
-
-std::optional<StreamError> CheckPath(const std::string& path) {
-  protocol::PathCheck check = protocol::CheckStreamPath(path);
-  if (check == protocol::PathCheck::kOk) return std::nullopt;
-  return MakeError(check == protocol::PathCheck::kReserved ? ErrorCode::kNotImplemented
-                                                           : ErrorCode::kInvalidPath,
-                   protocol::PathCheckMessage(check));
-}
 
 }  // namespace
 
@@ -137,13 +129,13 @@ void EngineImpl::Create(CreateCommand c, CreateCallback done) {
     o.error = std::move(e);
     done(std::move(o));
   };
-  if (auto bad = CheckPath(c.path)) return refuse(std::move(*bad));
+  if (auto bad = protocol::CheckPath(c.path)) return refuse(std::move(*bad));
   auto op = std::make_unique<Op>();
   op->kind = Op::Kind::kCreate;
   op->path = std::move(c.path);
   op->location = std::move(c.location);
   if (c.fork) {
-    if (auto bad = CheckPath(c.fork->source)) return refuse(std::move(*bad));
+    if (auto bad = protocol::CheckPath(c.fork->source)) return refuse(std::move(*bad));
     if (c.fork->sub_offset > 0 && !c.fork->offset) {
       return refuse(
           MakeError(ErrorCode::kInvalidFork, "Stream-Fork-Sub-Offset needs Stream-Fork-Offset"));
@@ -191,7 +183,7 @@ void EngineImpl::Append(AppendCommand c, AppendCallback done) {
     o.error = std::move(e);
     done(std::move(o));
   };
-  if (auto bad = CheckPath(c.path)) return refuse(std::move(*bad));
+  if (auto bad = protocol::CheckPath(c.path)) return refuse(std::move(*bad));
   auto op = std::make_unique<Op>();
   op->kind = Op::Kind::kAppend;
   op->path = std::move(c.path);
@@ -240,7 +232,7 @@ void EngineImpl::Append(AppendCommand c, AppendCallback done) {
 }
 
 void EngineImpl::Delete(DeleteCommand c, DeleteCallback done) {
-  if (auto bad = CheckPath(c.path)) {
+  if (auto bad = protocol::CheckPath(c.path)) {
     DeleteOutcome o;
     o.error = std::move(bad);
     return done(std::move(o));

@@ -178,15 +178,19 @@ std::optional<StreamError> DecodeRead(Request& req, Command* out) {
 
 }  // namespace
 
-std::optional<StreamError> CheckTarget(const Request& req) {
-  if (req.method == Method::kOther || req.method == Method::kOptions) {
-    return Refuse(ErrorCode::kMethodNotAllowed, "method not allowed");
-  }
-  PathCheck check = CheckStreamPath(req.path);
+std::optional<StreamError> CheckPath(std::string_view path) {
+  PathCheck check = CheckStreamPath(path);
   if (check == PathCheck::kOk) return std::nullopt;
   return Refuse(
       check == PathCheck::kReserved ? ErrorCode::kNotImplemented : ErrorCode::kInvalidPath,
       PathCheckMessage(check));
+}
+
+std::optional<StreamError> CheckTarget(const Request& req) {
+  if (req.method == Method::kOther || req.method == Method::kOptions) {
+    return Refuse(ErrorCode::kMethodNotAllowed, "method not allowed");
+  }
+  return CheckPath(req.path);
 }
 
 std::optional<StreamError> DecodeCommand(Request req, Command* command) {

@@ -22,6 +22,11 @@ namespace durablestreams::protocol {
 
 using Command = std::variant<CreateCommand, AppendCommand, ReadCommand, InfoCommand, DeleteCommand>;
 
+// Why `path` is not a stream path the protocol accepts (path.h), if it is
+// not: kInvalidPath, or kNotImplemented for the reserved "__ds" paths. For
+// the engine's commands as for requests.
+std::optional<StreamError> CheckPath(std::string_view path);
+
 // What every request must pass before it is authorized: a method of the
 // protocol and a well-formed stream path. (OPTIONS is the transport's.)
 std::optional<StreamError> CheckTarget(const Request& request);
