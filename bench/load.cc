@@ -8,7 +8,9 @@
 //   load lpfan    URL READERS          READERS long-polls at the tail, one append
 //   load ssefan   URL READERS RATE SECONDS   SSE readers, a writer at RATE msgs/s
 //
-// URL is the stream root (http://127.0.0.1:PORT/v1/stream). Prints one line
+// URL is the stream root (http://127.0.0.1:PORT/v1/stream). With LOAD_TOKEN
+// set, every request carries it as a bearer token (a server with --auth
+// jwt). Prints one line
 // "result <workload> key=value ..." that run.sh parses. The generator shares
 // the cores with the server it measures, so it spends little per request:
 // appends go out whole in one send() each, over non-blocking sockets driven
@@ -62,8 +64,18 @@ Url ParseUrl(const std::string& s) {
   return u;
 }
 
+// "Authorization: Bearer $LOAD_TOKEN\r\n", or nothing without LOAD_TOKEN.
+const std::string& AuthLine() {
+  static const std::string line = [] {
+    const char* t = std::getenv("LOAD_TOKEN");
+    return t && *t ? "Authorization: Bearer " + std::string(t) + "\r\n" : std::string();
+  }();
+  return line;
+}
+
 std::unique_ptr<httplib::Client> Client(const Url& u) {
   auto c = std::make_unique<httplib::Client>(u.host, u.port);
+  if (const char* t = std::getenv("LOAD_TOKEN"); t && *t) c->set_bearer_token_auth(t);
   c->set_keep_alive(true);
   c->set_tcp_nodelay(true);
   c->set_read_timeout(60, 0);
@@ -213,7 +225,7 @@ class RawConn {
       if (fd_ < 0) return r;
       fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
     }
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + AuthLine() + "\r\n";
     SendAll(fd_, req);
     size_t eoh;
     while ((eoh = buf_.find("\r\n\r\n")) == std::string::npos) {
@@ -299,8 +311,8 @@ int Append(const Url& u, std::vector<double>* lats, long* errors, int conns, int
       return 1;
     }
     c.req = "POST " + u.prefix + "/" + run + "-" + std::to_string(i % streams) +
-            " HTTP/1.1\r\nHost: " + u.host + ":" + std::to_string(u.port) +
-            "\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +
+            " HTTP/1.1\r\nHost: " + u.host + ":" + std::to_string(u.port) + "\r\n" + AuthLine() +
+            "Content-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +
             "\r\n\r\n" + body;
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -469,7 +481,7 @@ int main(int argc, char** argv) {
     std::string offset = Tail(u, path);
     std::vector<pollfd> fds;
     std::string req = "GET " + u.prefix + "/" + path + "?live=long-poll&offset=" + offset +
-                      " HTTP/1.1\r\nHost: x\r\n\r\n";
+                      " HTTP/1.1\r\nHost: x\r\n" + AuthLine() + "\r\n";
     for (int i = 0; i < readers; ++i) {
       int fd = Dial(u);
       if (fd < 0) break;
@@ -517,7 +529,7 @@ int main(int argc, char** argv) {
     Create(u, path, "text/plain");
     std::string offset = Tail(u, path);
     std::string req = "GET " + u.prefix + "/" + path + "?live=sse&offset=" + offset +
-                      " HTTP/1.1\r\nHost: x\r\n\r\n";
+                      " HTTP/1.1\r\nHost: x\r\n" + AuthLine() + "\r\n";
     std::vector<pollfd> fds;
     for (int i = 0; i < readers; ++i) {
       int fd = Dial(u);
@@ -647,7 +659,7 @@ int main(int argc, char** argv) {
     std::string path = Unique("hold");
     Create(u, path, "text/plain");
     std::string req = "GET " + u.prefix + "/" + path + "?live=" + mode +
-                      "&offset=now HTTP/1.1\r\nHost: x\r\n\r\n";
+                      "&offset=now HTTP/1.1\r\nHost: x\r\n" + AuthLine() + "\r\n";
     std::vector<int> fds;
     for (int i = 0; i < readers; ++i) {
       int fd = Dial(u);

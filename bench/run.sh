@@ -30,7 +30,7 @@ if [ $quick = 1 ]; then
   IDLE=200; PLOT=${PLOT:-}
 else
   TURNS=3; ROUNDS=5; SECS=3; READERS_SMALL=1000; READERS_BIG=5000; READERS_HUGE=10000; MB=20; RTT=300; SSE_SECS=10
-  LP=1000; IDLE=10000; PLOT=${PLOT:-$root/docs/performance-latency.png}
+  LP=1000; IDLE=10000; PLOT=${PLOT-$root/docs/performance-latency.png}  # PLOT= : none
 fi
 
 start_server() {  # name -> sets pid, url
@@ -45,6 +45,12 @@ start_server() {  # name -> sets pid, url
     floor-durable) "$build/bench/floor_server" 2 --durable "$work/floor-durable.db" >"$out" 2>&1 & ;;
     ours-bigseg) "$build/durable-streams-server" --port 0 --data-dir "$work/ours-bigseg-data" \
                    --segment-max-messages 100000 >"$out" 2>&1 & ;;
+    ours-jwt)  # project auth: the load generator's streams are in _default
+      "$build/durable-streams-server" project create _default --data-dir "$work/ours-jwt-data" >/dev/null
+      TOKEN[ours-jwt]=$("$build/durable-streams-server" token _default --scope write --ttl 24h \
+                          --data-dir "$work/ours-jwt-data")
+      "$build/durable-streams-server" --port 0 --data-dir "$work/ours-jwt-data" --auth jwt \
+        >"$out" 2>&1 & ;;
   esac
   pid=$!
   for _ in $(seq 1 100); do grep -qs '^listening on ' "$out" && break; sleep 0.1; done
@@ -53,13 +59,13 @@ start_server() {  # name -> sets pid, url
 
 proc_stat() { awk -v k="$2" '$1==k":" {print $2}' "/proc/$1/status"; }
 
-declare -A R PID URL BEST
+declare -A R PID URL BEST TOKEN
 get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # One run of WORKLOAD against server NAME: `r NAME WORKLOAD ARGS...`.
 r() {
   local name=$1 w=$2 line
   shift 2
-  line=$("$load" "$w" "${URL[$name]}" "$@" | grep '^result' || true)
+  line=$(LOAD_TOKEN="${TOKEN[$name]:-}" "$load" "$w" "${URL[$name]}" "$@" | grep '^result' || true)
   echo "  $name: $line" >&2
   echo "$line"
 }
@@ -129,9 +135,15 @@ run_all() {
   # What the default segment size (1000 messages: a segment every 10 JSON
   # appends of 100) costs the JSON workload: ours again, with segments of up
   # to 100,000 messages (the 4 MiB threshold then seals them).
+  # And ours with --auth jwt, every request with a token: what verifying
+  # tokens costs, on append 32 and SSE 1000 (the issue's target: within 3%).
+  local auth_servers=""
   if [[ " $servers " == *" ours "* ]]; then
     start_server ours-bigseg; PID[ours-bigseg]=$pid; URL[ours-bigseg]=$url
     json_servers="$servers ours-bigseg"
+    start_server ours-jwt; PID[ours-jwt]=$pid; URL[ours-jwt]=$url
+    append_servers="$append_servers ours-jwt"
+    auth_servers=" ours-jwt"
   fi
   if [[ " $servers " == *" floor "* ]]; then
     start_server floor-durable; PID[floor-durable]=$pid; URL[floor-durable]=$url
@@ -144,7 +156,7 @@ run_all() {
   ROUND_HOOK=bare_commits interleaved append1 rate "$servers" append 1 1 100 $SECS
   interleaved json msgs "$json_servers" json 8 100 $SECS
   for s in $append_servers; do
-    R[$s,append32]=$(get "${BEST[$s,append32]}" rate); R[$s,append32cpu]=$(get "${BEST[$s,append32]}" cpu)
+    R[$s,append32]=$(get "${BEST[$s,append32]:-}" rate); R[$s,append32cpu]=$(get "${BEST[$s,append32]:-}" cpu)
     R[$s,append1]=$(get "${BEST[$s,append1]:-}" rate)
     R[$s,json]=$(get "${BEST[$s,json]:-}" msgs)
   done
@@ -165,8 +177,10 @@ run_all() {
     R[$s,lpfan]=$(get "${BEST[$s,lpfan]}" all_ms); R[$s,lpfanok]="$(get "${BEST[$s,lpfan]}" with_data)/$(get "${BEST[$s,lpfan]}" readers)"
   done
   for n in $READERS_SMALL $READERS_BIG $READERS_HUGE; do
-    GAP=1 interleaved sse$n -p99 "$servers" ssefan $n 20 $SSE_SECS  # GAP: the readers' sockets close
-    for s in $servers; do
+    local sse_servers=$servers
+    [ "$n" = "$READERS_SMALL" ] && sse_servers="$servers$auth_servers"
+    GAP=1 interleaved sse$n -p99 "$sse_servers" ssefan $n 20 $SSE_SECS  # GAP: the readers' sockets close
+    for s in $sse_servers; do
       line=${BEST[$s,sse$n]}
       R[$s,sse$n]="p99 $(get "$line" p99) ms, $(get "$line" writer_rate)/s (its append p99 $(get "$line" writer_p99) ms), $(get "$line" complete)/$(get "$line" readers) complete, $(get "$line" bad) bad, load generator $(get "$line" cpu) cores"
       R[$s,sse${n}p99]=$(get "$line" p99)
@@ -235,6 +249,7 @@ echo "one commit after 3 ms idle (bare SQLite, full sync), p50: ${idle_commit_ms
 # its commit, and does nothing else; what it reaches bounds every server that
 # keeps them at full sync in SQLite.
 echo "durable floor (bench/floor_server.cc --durable: JSON parsed, each append committed to SQLite at synchronous=FULL in group commits before its answer, nothing else): append 32 conns ${R[floor-durable,append32]:-?} /s, ours at full sync ${R[ours,append32]:-?} ($(ratio "${R[ours,append32]:-}" "${R[floor-durable,append32]:-}")), 1.5x Node in-memory $(awk -v n="${R[node-mem,append32]:-0}" 'BEGIN { printf "%.0f", 1.5 * n }'); JSON ${R[floor-durable,json]:-?} msgs/s, ours at full sync ${R[ours,json]:-?} ($(ratio "${R[ours,json]:-}" "${R[floor-durable,json]:-}")), 2x Node in-memory $(awk -v n="${R[node-mem,json]:-0}" 'BEGIN { printf "%.0f", 2 * n }')"
+[ -n "${R[ours-jwt,append32]:-}" ] && echo "--auth jwt (a token verified on every request; ratios to ours at --auth none, higher is better): append 32 conns ${R[ours-jwt,append32]} /s ($(ratio "${R[ours-jwt,append32]}" "${R[ours,append32]:-}")); SSE $READERS_SMALL readers p99 ${R[ours-jwt,sse${READERS_SMALL}p99]:-?} ms ($(ratio "${R[ours-jwt,sse${READERS_SMALL}p99]:-}" "${R[ours,sse${READERS_SMALL}p99]:-}" 1))"
 [ -n "${R[ours,jsonbigseg]:-}" ] && echo "JSON at full sync with --segment-max-messages 100000 (default 1000): ${R[ours,jsonbigseg]} msgs/s ($(ratio "${R[ours,jsonbigseg]}" "${R[node-mem,json]:-}") Node in-memory)"
 echo "floor = bench/floor_server.cc: no durability, no protocol work; the machine's limit for each workload"
 echo "every workload: $TURNS rounds, every server in turn in each round, each server's best round counts (appends and JSON: rounds of $SECS s; catch-up: each round the best of $ROUNDS reads; latencies: the lowest); the idle commit: the lowest of the long-poll rounds; the bare commits: the highest of the start and the one-connection rounds"

@@ -2,7 +2,8 @@
 # scripts/check-layers.sh: each layer of lib/ includes only its own headers,
 # and those of the layers below it, public ones (include/durablestreams/)
 # counted by the layer that implements them (docs/hacking.md):
-#   util -> (nothing);  protocol, storage -> util;  engine -> protocol, storage, util.
+#   util -> (nothing);  protocol, storage -> util;  engine -> protocol, storage, util;
+#   auth -> engine, protocol, storage, util.
 # The link checks (ds_check_* in CMakeLists.txt) catch backward references to
 # symbols; this catches the inline ones a header brings. Prints each
 # violation; exits 1 if there is one.
@@ -15,6 +16,7 @@ public_layer() {
     status.h | clock.h | version.h) echo util ;;
     request.h | commands.h | outcomes.h | error_code.h) echo protocol ;;
     storage.h | segment_store.h | memory_storage.h) echo storage ;;
+    jwt.h | projects.h | project_auth.h | project_config_api.h) echo auth ;;
     *) echo engine ;;  # stream_engine.h, options.h, auth.h, live_stream.h, ...
   esac
 }
@@ -37,5 +39,6 @@ check util
 check protocol util
 check storage util
 check engine protocol storage util
+check auth engine protocol storage util
 [ "$bad" -eq 0 ] && echo "layering: every include points down"
 exit "$bad"

@@ -2,7 +2,8 @@
 # scripts/test-all.sh: every test, as CI runs it.
 #   1. installs the Debian and npm packages the build and tests need;
 #   2. builds (RelWithDebInfo) and runs ctest: unit, integration, the
-#      official conformance suite (three runs in a row, then once more over
+#      official conformance suite (three runs in a row, once more over the
+#      httplib transport, once through --auth jwt with a token, then once over
 #      the cold tier in a directory and in an S3-compatible server), the cold
 #      tier's end-to-end S3 test (100,000 messages, faults, SigV4 checked by
 #      an independent signer), the package consumers (install, find_package,

@@ -376,11 +376,18 @@ class Loop {
     size_t q = target.find('?');
     std::string_view raw_path = target.substr(0, q);
     std::string path = http::PercentDecode(raw_path, false);
-    const std::string& prefix = options_->prefix;
     if (options_->health && path == kHealthPath && (c.head.method == "GET" || c.head_only)) {
       return Respond(c, HealthResponse(), gen);
     }
-    if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) {
+    auto under = [&path](const std::string& prefix) {
+      return path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0;
+    };
+    const Route* route = nullptr;
+    for (const Route& r : options_->routes) {
+      if (under(r.prefix)) route = &r;
+    }
+    const std::string& prefix = route ? route->prefix : options_->prefix;
+    if (!route && !under(prefix)) {
       return Respond(c, ErrorResponse(404, "NOT_FOUND", "no such route"), gen);
     }
     Request req;
@@ -398,6 +405,7 @@ class Loop {
     for (auto& [k, v] : c.head.headers) req.headers.Add(std::move(k), std::move(v));
     c.head.headers.clear();
     req.body = std::move(body);
+    if (route) return Respond(c, route->handler(req), gen);
 
     std::weak_ptr<Conn> weak = c.shared_from_this();
     Loop* loop = this;
@@ -683,8 +691,17 @@ class ServerImpl final : public EventServer {
 
 Result<std::unique_ptr<EventServer>> EventServer::Start(StreamEngine& engine,
                                                         const EventServerOptions& options) {
-  if (options.prefix.empty() || options.prefix.front() != '/' || options.prefix.back() != '/') {
+  auto whole_segment = [](const std::string& p) {
+    return p.size() >= 2 && p.front() == '/' && p.back() == '/';
+  };
+  if (!whole_segment(options.prefix)) {
     return Status::InvalidArgument("prefix must start and end with '/'");
+  }
+  for (const Route& r : options.routes) {
+    if (!whole_segment(r.prefix) || !r.handler || r.prefix == options.prefix) {
+      return Status::InvalidArgument(
+          "a route needs a handler and a prefix of its own that starts and ends with '/'");
+    }
   }
   auto server = std::make_unique<event::ServerImpl>(engine, options);
   Status s = server->Open();

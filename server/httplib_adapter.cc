@@ -15,8 +15,7 @@ namespace durablestreams {
 
 namespace {
 
-void Serve(StreamEngine& engine, const std::string& root, const httplib::Request& hreq,
-           httplib::Response& hres) {
+Request ToRequest(const std::string& root, const httplib::Request& hreq) {
   Request req;
   req.root = root;
   req.method = ToMethod(hreq.method);
@@ -30,7 +29,18 @@ void Serve(StreamEngine& engine, const std::string& root, const httplib::Request
   for (const auto& [k, v] : hreq.headers) req.headers.Add(k, v);
   // httplib does not look at the body again after the handler.
   req.body = std::move(const_cast<std::string&>(hreq.body));
+  return req;
+}
 
+void SendPlain(const Response& r, bool head, httplib::Response& hres) {
+  hres.status = r.status;
+  for (const auto& [k, v] : r.headers.fields()) hres.set_header(k, v);
+  if (!head) hres.body = r.body;
+}
+
+void Serve(StreamEngine& engine, const std::string& root, const httplib::Request& hreq,
+           httplib::Response& hres) {
+  Request req = ToRequest(root, hreq);
   const bool head = req.method == Method::kHead;
   Response r = engine.HandleAndWait(std::move(req));
   hres.status = r.status;
@@ -76,6 +86,19 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
   server.Post(pattern, handler);
   server.Delete(pattern, handler);
   server.Options(pattern, handler);
+  for (const Route& route : options.routes) {
+    auto serve = [route, root = route.prefix](const httplib::Request& req, httplib::Response& res) {
+      Request r = ToRequest(root, req);
+      bool head = r.method == Method::kHead;
+      SendPlain(route.handler(r), head, res);
+    };
+    std::string route_pattern = route.prefix + "(.+)";
+    server.Get(route_pattern, serve);
+    server.Put(route_pattern, serve);
+    server.Post(route_pattern, serve);
+    server.Delete(route_pattern, serve);
+    server.Options(route_pattern, serve);
+  }
   if (options.health) {
     server.Get(std::string(kHealthPath), [](const httplib::Request&, httplib::Response& res) {
       Response r = HealthResponse();

@@ -8,6 +8,8 @@
 //                          [--s3-endpoint URL] [--s3-region REGION]
 //                          [--segment-max-messages N] [--segment-max-bytes SIZE]
 //                          [--transport event|httplib] [--threads N]
+//                          [--auth none|jwt] [--auth-clock-skew 60s]
+//   durable-streams-server project ... | token ...   (server/cli.cc)
 //
 // The S3 store takes its credentials from DS_S3_ACCESS_KEY_ID and
 // DS_S3_SECRET_ACCESS_KEY (and DS_S3_SESSION_TOKEN if set), never from flags,
@@ -29,10 +31,14 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
+#include "cli.h"
+#include "durablestreams/project_auth.h"
+#include "durablestreams/project_config_api.h"
+#include "durablestreams/segment_store.h"
 #include "durablestreams/server/event_server.h"
 #include "durablestreams/server/httplib_adapter.h"
-#include "durablestreams/segment_store.h"
 #include "durablestreams/stream_engine.h"
 
 namespace {
@@ -62,10 +68,16 @@ void Usage() {
                "  --s3-region REGION        signing region (default us-east-1; R2: auto)\n"
                "  --segment-max-messages N  seal a segment at N hot messages (default 1000)\n"
                "  --segment-max-bytes SIZE  ... or at SIZE hot bytes (default 4MiB)\n"
+               "  --auth none|jwt           none (default): no authorization; jwt: streams\n"
+               "                            belong to projects (/v1/stream/PROJECT/STREAM) and\n"
+               "                            need Authorization: Bearer <JWT> (docs/auth.md)\n"
+               "  --auth-clock-skew DUR     allowance on a token's exp and nbf (default 60s)\n"
                "  --fault-rotation put:N|commit:N  a test hook: _exit(86) right after the\n"
                "                            upload (or the commit) that brings the segments\n"
                "                            uploaded (or recorded) to N; never in production\n"
-               "S3 credentials come from DS_S3_ACCESS_KEY_ID and DS_S3_SECRET_ACCESS_KEY.\n");
+               "S3 credentials come from DS_S3_ACCESS_KEY_ID and DS_S3_SECRET_ACCESS_KEY.\n"
+               "Projects and tokens: durable-streams-server project create|list|rotate|\n"
+               "  remove-secret|delete ..., durable-streams-server token NAME --scope S\n");
 }
 
 // "30s", "500ms", "2m", or a bare number of seconds.
@@ -138,7 +150,13 @@ bool SetRotationFault(std::string_view spec, durablestreams::SqliteTestHooks* ho
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (durablestreams::cli::IsSubcommand(argc, argv)) {
+    return durablestreams::cli::RunSubcommand(argc, argv);
+  }
   using durablestreams::Options;
+  std::string auth = "none";
+  std::vector<durablestreams::Route> routes;  // beside the streams
+  std::chrono::milliseconds clock_skew{60000};
   std::string host = "127.0.0.1";
   int port = 4437;
   size_t max_threads = 16384;
@@ -210,6 +228,11 @@ int main(int argc, char** argv) {
       ok = ParseSize(value(), &sqlite.segment_max_messages) && sqlite.segment_max_messages > 0;
     } else if (a == "--segment-max-bytes") {
       ok = ParseSize(value(), &sqlite.segment_max_bytes) && sqlite.segment_max_bytes > 0;
+    } else if (a == "--auth") {
+      auth = value();
+      ok = auth == "none" || auth == "jwt";
+    } else if (a == "--auth-clock-skew") {
+      ok = ParseDuration(value(), &clock_skew);
     } else if (a == "--fault-rotation") {
       ok = SetRotationFault(value(), &sqlite.test_hooks);
     } else if (a == "--help" || a == "-h") {
@@ -260,6 +283,26 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (auth == "jwt") {
+    auto projects = durablestreams::ProjectStore::Open(store_options.data_dir);
+    if (!projects.ok()) {
+      std::fprintf(stderr, "durable-streams-server: %s\n", projects.status().ToString().c_str());
+      return 1;
+    }
+    durablestreams::ProjectJwtAuthOptions ao;
+    ao.projects = std::move(projects).value();
+    ao.clock_skew = std::chrono::duration_cast<std::chrono::seconds>(clock_skew);
+    auto current = ao.projects->Current();
+    if (current.ok() && (*current)->empty()) {
+      std::fprintf(stderr,
+                   "durable-streams-server: --auth jwt and no project yet: every request is "
+                   "refused until one is made (durable-streams-server project create NAME)\n");
+    }
+    routes.push_back(
+        {std::string(durablestreams::kConfigRoot), durablestreams::ProjectConfigApi(ao)});
+    durablestreams::UseProjectJwtAuth(&options, std::move(ao));
+  }
+
   // Signals go to one thread that waits for them; block them everywhere else
   // before any thread starts.
   sigset_t signals;
@@ -282,6 +325,7 @@ int main(int argc, char** argv) {
     eo.host = host;
     eo.port = port;
     eo.threads = static_cast<int>(loops);
+    eo.routes = routes;
     auto started = durablestreams::EventServer::Start(*engine, eo);
     if (!started.ok()) {
       std::fprintf(stderr, "durable-streams-server: %s\n", started.status().ToString().c_str());
@@ -304,7 +348,9 @@ int main(int argc, char** argv) {
   server.new_task_queue = [max_threads] {
     return new durablestreams::GrowingThreadPool(max_threads);
   };
-  durablestreams::Mount(server, *engine);
+  durablestreams::HttplibAdapterOptions ho;
+  ho.routes = routes;
+  durablestreams::Mount(server, *engine, ho);
 
   int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {

@@ -12,6 +12,7 @@
 #ifndef DURABLESTREAMS_COMMANDS_H_
 #define DURABLESTREAMS_COMMANDS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,6 +46,9 @@ struct CreateCommand {
   std::optional<int64_t> ttl_seconds;    // sliding: from the last read or write
   std::optional<int64_t> expires_at_ms;  // absolute, Unix milliseconds
   bool close = false;                    // created closed
+  // Readable without credentials (project auth); none: private. Fixed at
+  // creation: a later create that differs is refused (kStreamExists).
+  std::optional<bool> public_read;
   std::optional<ForkPoint> fork;
   std::string body;  // the first append; a JSON array in JSON mode
 };
@@ -81,11 +85,20 @@ struct ReadCommand {
   std::string cursor;  // the client's last cursor (CDN collapsing, §8.1)
   // An ETag from an earlier read: unchanged data answers "not modified".
   std::optional<std::string> if_none_match;
+  // A live read ends after at most this long, if it is sooner than the
+  // engine's long-poll timeout or SSE duration (a credential's expiry).
+  std::optional<std::chrono::milliseconds> live_limit;
+  // The stream's reader key, if the caller has it (ReadOutcome::shareable).
+  std::string reader_key;
+  // The caller has no credential: answer only for a public stream; any
+  // other is refused as not found.
+  bool public_only = false;
 };
 
 // A stream's metadata without its data (HTTP HEAD).
 struct InfoCommand {
   std::string path;
+  bool public_only = false;  // as ReadCommand::public_only
 };
 
 struct DeleteCommand {

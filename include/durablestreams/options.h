@@ -71,6 +71,12 @@ struct Options {
   // Authorization hooks (see auth.h). Empty functions allow everything.
   AuthorizeFn authorize_read;
   AuthorizeFn authorize_mutation;
+
+  // The Access-Control-Allow-Origin of the answer to a request that carries
+  // an Origin header (preflights too): none, "*" (the default when this is
+  // empty); "", no such header (the browser refuses the response); or the
+  // origin to allow (with Vary: Origin). ProjectJwtAuth answers per project.
+  CorsOriginFn cors_origin;
 };
 
 }  // namespace durablestreams

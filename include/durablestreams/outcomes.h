@@ -41,6 +41,8 @@ struct StreamInfo {
   bool closed = false;
   std::optional<int64_t> ttl_seconds;
   std::optional<int64_t> expires_at_ms;
+  bool public_read = false;
+  std::string reader_key;  // empty for a public stream
 };
 
 struct CreateOutcome {
@@ -79,6 +81,9 @@ struct ReadOutcome {
   std::string cursor;     // empty: none (catch-up reads)
   std::string etag;       // empty: none
   bool cacheable = false; // may be cached as data (CDN); else no-store
+  // A shared cache may keep it: the stream is public, or the read carried
+  // its reader key. (Only project auth tells the two apart.)
+  bool shareable = false;
   std::shared_ptr<LiveStream> live;  // kLive
   bool base64 = false;               // kLive: data events are base64
 };

@@ -81,6 +81,11 @@ struct StreamRecord {
   uint64_t fork_offset = 0;               // the resolved divergence position
   // Deleted while forks still read from it: answers 410, keeps its data.
   bool soft_deleted = false;
+  // Readable without credentials (project auth: `PUT ?public=true`).
+  bool public_read = false;
+  // A non-public stream's reader key (Stream-Reader-Key): a read that
+  // carries it may be stored by a shared cache. Empty for public streams.
+  std::string reader_key;
 };
 
 struct ProducerRecord {

@@ -196,7 +196,7 @@ void EngineImpl::ApplyCreate(Batch& batch, Op& op) {
     RequestedConfig w = Requested(op, source);
     bool same = protocol::MediaType(rec.content_type) == protocol::MediaType(w.content_type) &&
                 rec.ttl_seconds == w.ttl_seconds && rec.expires_at_ms == w.expires_at_ms &&
-                rec.closed == op.close;
+                rec.closed == op.close && rec.public_read == op.public_read;
     if (op.fork) {
       uint64_t anchor = op.fork->offset ? *op.fork->offset : (source ? source->tail : 0);
       same = same && rec.fork_source_id && rec.forked_from == op.fork->source &&
@@ -259,6 +259,8 @@ void EngineImpl::ApplyCreate(Batch& batch, Op& op) {
   rec.expires_at_ms = w.expires_at_ms;
   rec.created_at_ms = batch.now;
   rec.last_access_ms = batch.now;
+  rec.public_read = op.public_read;
+  rec.reader_key = std::move(op.reader_key);
   if (op.fork) {
     rec.fork_source_id = src->rec.id;
     rec.forked_from = op.fork->source;

@@ -49,6 +49,8 @@ struct Op {
   std::optional<ForkPoint> fork;
   std::optional<int64_t> ttl_seconds;
   std::optional<int64_t> expires_at_ms;
+  bool public_read = false;
+  std::string reader_key;  // a new private stream's
   // kCreate and kAppend
   std::string media_type;          // of the command's content type
   protocol::MessageList messages;  // the body, split (JSON) or whole

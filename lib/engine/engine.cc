@@ -41,6 +41,17 @@ int64_t Jitter() {
   return std::uniform_int_distribution<int64_t>(1, 3600)(rng);
 }
 
+std::string NewReaderKey() {
+  thread_local std::random_device rd;  // the kernel's generator (libstdc++ on Linux)
+  static const char kHex[] = "0123456789abcdef";
+  std::string key;
+  for (int i = 0; i < 4; ++i) {
+    uint32_t v = rd();
+    for (int k = 0; k < 8; ++k) key += kHex[(v >> (4 * k)) & 15];
+  }
+  return key;
+}
+
 Status EngineImpl::Start() {
   LoadedState state;
   Status s = storage_->Load(&state);
@@ -157,6 +168,8 @@ void EngineImpl::Create(CreateCommand c, CreateCallback done) {
   }
   op->ttl_seconds = c.ttl_seconds;
   op->expires_at_ms = c.expires_at_ms;
+  op->public_read = c.public_read.value_or(false);
+  if (!op->public_read) op->reader_key = NewReaderKey();
   op->close = c.close;
   if (!c.body.empty()) {
     op->has_body = true;

@@ -64,6 +64,10 @@ ErrorCode StorageErrorCode(const Status& s);
 // A random cursor jitter, 1 to 3600 seconds (PROTOCOL.md §8.1).
 int64_t Jitter();
 
+// A new stream's reader key: 128 bits from the system's random device, as
+// 32 hex digits.
+std::string NewReaderKey();
+
 class EngineImpl final : public StreamEngine {
  public:
   EngineImpl(Options options, std::shared_ptr<Storage> storage)
@@ -117,7 +121,7 @@ class EngineImpl final : public StreamEngine {
   // reads.cc
   std::shared_ptr<Stream> FindReadable(const std::string& path,
                                        std::shared_ptr<const StreamMeta>* meta,
-                                       std::optional<StreamError>* error);
+                                       std::optional<StreamError>* error, bool public_only = false);
   Status ReadRange(const StreamMeta& meta, uint64_t pos, std::string* body, uint64_t* next);
   Status ReadChain(const StreamRecord& rec, uint64_t from, uint64_t to, size_t max_bytes,
                    std::vector<StoredMessage>* out);
@@ -127,12 +131,13 @@ class EngineImpl final : public StreamEngine {
   ReadOutcome DataFrom(const StreamMeta& meta, uint64_t pos, const std::string* cursor);
   ReadOutcome UpToDateOutcome(const StreamMeta& meta, const std::string& client_cursor);
   void WaitForData(const std::shared_ptr<Stream>& stream, uint64_t pos, const std::string& cursor,
-                   ReadCallback done);
+                   std::chrono::milliseconds timeout, bool shareable, ReadCallback done);
   void OnLongPollTimeout(const std::shared_ptr<LongPollWaiter>& w);
 
   // live_readers.cc
   void StartSse(const std::shared_ptr<Stream>& stream, std::shared_ptr<const StreamMeta> meta,
-                uint64_t pos, const std::string& cursor, ReadCallback done);
+                uint64_t pos, const std::string& cursor, std::chrono::milliseconds duration,
+                ReadCallback done);
   void ContinueSse(const std::weak_ptr<Stream>& weak_stream,
                    const std::shared_ptr<LiveReader>& reader);
   void PushDataAndControl(LiveReader& r, std::string_view payload, uint64_t next, bool up_to_date,

@@ -59,7 +59,8 @@ void EngineImpl::PushControl(LiveReader& r, uint64_t next, bool up_to_date, bool
 
 void EngineImpl::StartSse(const std::shared_ptr<Stream>& stream,
                           std::shared_ptr<const StreamMeta> meta, uint64_t pos,
-                          const std::string& cursor, ReadCallback done) {
+                          const std::string& cursor, std::chrono::milliseconds duration,
+                          ReadCallback done) {
   if (pos < meta->rec.tail) {
     // Once the 200 is out, a failed read can only end the response; find a
     // store that is down (a cold segment unreachable) before sending it.
@@ -87,13 +88,12 @@ void EngineImpl::StartSse(const std::shared_ptr<Stream>& stream,
 
   reader->next_pos = pos;
   reader->catchup_meta = std::move(meta);
-  reader->lifetime_timer =
-      timer_.Schedule(options_.sse_max_duration, [this, weak_stream, weak_reader] {
-        auto rd = weak_reader.lock();
-        if (!rd) return;
-        ForgetReader(weak_stream.lock(), rd);
-        rd->session->End();
-      });
+  reader->lifetime_timer = timer_.Schedule(duration, [this, weak_stream, weak_reader] {
+    auto rd = weak_reader.lock();
+    if (!rd) return;
+    ForgetReader(weak_stream.lock(), rd);
+    rd->session->End();
+  });
   {
     std::lock_guard<std::mutex> lock(sessions_mu_);
     if (sessions_.size() >= 1024 && sessions_.size() % 1024 == 0) {
@@ -252,7 +252,9 @@ void EngineImpl::Deliver(const StreamMeta& meta, const StagedStream& staged,
       w->done(UpToDateOutcome(meta, w->client_cursor));
     } else {
       std::string c = protocol::NextCursor(Now(), w->client_cursor, Jitter());
-      w->done(DataOutcome(meta, from, tail, body, &c));
+      ReadOutcome o = DataOutcome(meta, from, tail, body, &c);
+      o.shareable = w->shareable;
+      w->done(std::move(o));
     }
   }
   if (readers.empty()) return;

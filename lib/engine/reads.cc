@@ -21,13 +21,23 @@ Outcome Refused(ErrorCode code, std::string message) {
   return o;
 }
 
+// Compares a reader key in time that does not depend on where it differs.
+bool SameKey(const std::string& given, const std::string& key) {
+  if (given.size() != key.size() || key.empty()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < key.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ key[i]);
+  return diff == 0;
+}
+
 }  // namespace
 
 // Finds the stream of a read: published, not gone, not deleted, not expired
-// (an expired one is queued for removal). Null with *error set otherwise.
+// (an expired one is queued for removal), and public if `public_only`. Null
+// with *error set otherwise; a stream that is not public is "not found".
 std::shared_ptr<Stream> EngineImpl::FindReadable(const std::string& path,
                                                  std::shared_ptr<const StreamMeta>* meta,
-                                                 std::optional<StreamError>* error) {
+                                                 std::optional<StreamError>* error,
+                                                 bool public_only) {
   if (IsStopping()) {
     *error = MakeError(ErrorCode::kUnavailable, "the server is shutting down");
     return nullptr;
@@ -35,7 +45,7 @@ std::shared_ptr<Stream> EngineImpl::FindReadable(const std::string& path,
   std::shared_ptr<Stream> stream = FindPublished(path);
   bool gone = true;
   if (stream) *meta = stream->Snapshot(&gone);
-  if (!stream || gone) {
+  if (!stream || gone || (public_only && !(*meta)->rec.public_read)) {
     *error = MakeError(ErrorCode::kNotFound, "stream not found");
     return nullptr;
   }
@@ -54,14 +64,14 @@ std::shared_ptr<Stream> EngineImpl::FindReadable(const std::string& path,
 void EngineImpl::Info(InfoCommand c, InfoCallback done) {
   std::shared_ptr<const StreamMeta> meta;
   InfoOutcome o;
-  if (FindReadable(c.path, &meta, &o.error)) o.stream = DescribeStream(meta->rec);
+  if (FindReadable(c.path, &meta, &o.error, c.public_only)) o.stream = DescribeStream(meta->rec);
   done(std::move(o));
 }
 
 void EngineImpl::Read(ReadCommand c, ReadCallback done) {
   std::shared_ptr<const StreamMeta> meta;
   std::optional<StreamError> error;
-  std::shared_ptr<Stream> stream = FindReadable(c.path, &meta, &error);
+  std::shared_ptr<Stream> stream = FindReadable(c.path, &meta, &error, c.public_only);
   if (!stream) {
     ReadOutcome o;
     o.error = std::move(error);
@@ -69,6 +79,7 @@ void EngineImpl::Read(ReadCommand c, ReadCallback done) {
   }
   int64_t now = Now();
   if (meta->rec.ttl_seconds) stream->Touch(now);
+  bool shareable = meta->rec.public_read || SameKey(c.reader_key, meta->rec.reader_key);
 
   uint64_t pos = 0;
   if (c.from == ReadCommand::From::kNow) {
@@ -81,7 +92,14 @@ void EngineImpl::Read(ReadCommand c, ReadCallback done) {
     pos = c.offset;
   }
 
-  if (c.live == LiveMode::kSse) return StartSse(stream, meta, pos, c.cursor, std::move(done));
+  // A live read lasts its mode's time, or less if the caller's credential
+  // runs out sooner (commands.h).
+  auto limit = [&c](std::chrono::milliseconds mode) {
+    return c.live_limit ? std::min(mode, *c.live_limit) : mode;
+  };
+  if (c.live == LiveMode::kSse) {
+    return StartSse(stream, meta, pos, c.cursor, limit(options_.sse_max_duration), std::move(done));
+  }
 
   if (c.live == LiveMode::kNone && c.from == ReadCommand::From::kNow) {
     // Where the tail is, with no data: not an answer to cache.
@@ -96,7 +114,8 @@ void EngineImpl::Read(ReadCommand c, ReadCallback done) {
 
   if (c.live == LiveMode::kLongPoll && pos >= meta->rec.tail) {
     if (meta->rec.closed) return done(UpToDateOutcome(*meta, c.cursor));
-    return WaitForData(stream, pos, c.cursor, std::move(done));
+    return WaitForData(stream, pos, c.cursor, limit(options_.long_poll_timeout), shareable,
+                       std::move(done));
   }
 
   std::string cursor;
@@ -106,8 +125,10 @@ void EngineImpl::Read(ReadCommand c, ReadCallback done) {
     ReadOutcome nm;
     nm.kind = ReadOutcome::Kind::kNotModified;
     nm.etag = std::move(o.etag);
+    nm.shareable = shareable;
     return done(std::move(nm));
   }
+  o.shareable = shareable;
   done(std::move(o));
 }
 
@@ -214,8 +235,10 @@ ReadOutcome EngineImpl::UpToDateOutcome(const StreamMeta& meta, const std::strin
 }
 
 void EngineImpl::WaitForData(const std::shared_ptr<Stream>& stream, uint64_t pos,
-                             const std::string& cursor, ReadCallback done) {
+                             const std::string& cursor, std::chrono::milliseconds timeout,
+                             bool shareable, ReadCallback done) {
   auto w = std::make_shared<LongPollWaiter>();
+  w->shareable = shareable;
   w->stream = stream;
   w->offset = pos;
   w->client_cursor = cursor;
@@ -230,7 +253,7 @@ void EngineImpl::WaitForData(const std::shared_ptr<Stream>& stream, uint64_t pos
       stream->waiters.push_back(w);
       // Under the lock so the writer (commit thread or caller) cannot fire the waiter before
       // its timer id is set.
-      w->timer = timer_.Schedule(options_.long_poll_timeout, [this, w] { OnLongPollTimeout(w); });
+      w->timer = timer_.Schedule(timeout, [this, w] { OnLongPollTimeout(w); });
       return;
     }
   }
@@ -243,7 +266,9 @@ void EngineImpl::WaitForData(const std::shared_ptr<Stream>& stream, uint64_t pos
   }
   if (meta->rec.tail == pos) return w->done(UpToDateOutcome(*meta, cursor));
   std::string c = protocol::NextCursor(Now(), cursor, Jitter());
-  w->done(DataFrom(*meta, pos, &c));
+  ReadOutcome o = DataFrom(*meta, pos, &c);
+  o.shareable = shareable;
+  w->done(std::move(o));
 }
 
 void EngineImpl::OnLongPollTimeout(const std::shared_ptr<LongPollWaiter>& w) {

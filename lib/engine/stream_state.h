@@ -49,6 +49,8 @@ inline StreamInfo DescribeStream(const StreamRecord& rec) {
   info.closed = rec.closed;
   info.ttl_seconds = rec.ttl_seconds;
   info.expires_at_ms = rec.expires_at_ms;
+  info.public_read = rec.public_read;
+  info.reader_key = rec.reader_key;
   return info;
 }
 
@@ -102,6 +104,7 @@ struct LongPollWaiter {
   std::shared_ptr<Stream> stream;
   uint64_t offset = 0;
   std::string client_cursor;
+  bool shareable = false;  // ReadOutcome::shareable of its answer
   ReadCallback done;
   std::atomic<bool> fired{false};
   Timer::Id timer = 0;

@@ -36,16 +36,10 @@ std::optional<StreamError> DecodeFork(const Request& req, CreateCommand* c) {
     }
     return std::nullopt;
   }
-  // The source is named by its URL path ("/v1/stream/a/b") or relative to
-  // the stream root ("a/b").
-  std::string_view src = TrimWhitespace(*from);
-  if (!req.root.empty() && src.substr(0, req.root.size()) == req.root) {
-    src.remove_prefix(req.root.size());
-  } else if (!req.root.empty() && !src.empty() && src[0] == '/') {
-    return Refuse(ErrorCode::kNotFound, "the fork source is not a stream here");
-  }
+  std::optional<std::string_view> src = ForkSourceOf(req);
+  if (!src) return Refuse(ErrorCode::kNotFound, "the fork source is not a stream here");
   ForkPoint fork;
-  fork.source = std::string(src);
+  fork.source = std::string(*src);
   if (fork_offset) {
     auto parsed = ParseOffset(TrimWhitespace(*fork_offset));
     if (!parsed.ok() || parsed->kind != OffsetRequest::Kind::kAt || parsed->at.read_seq != 0) {
@@ -91,6 +85,13 @@ std::optional<StreamError> DecodeCreate(Request& req, Command* out) {
     c.expires_at_ms = *v;
   }
   c.close = IsTrueFlag(req.headers.Get("Stream-Closed"));
+  for (const auto& [k, v] : req.query) {
+    if (k != "public") continue;
+    if (c.public_read) return Refuse(ErrorCode::kBadRequest, "public is given more than once");
+    if (v != "true" && v != "false")
+      return Refuse(ErrorCode::kBadRequest, "public must be true or false");
+    c.public_read = v == "true";
+  }
   c.body = std::move(req.body);
   *out = std::move(c);
   return std::nullopt;
@@ -126,7 +127,7 @@ std::optional<StreamError> DecodeAppend(Request& req, Command* out) {
   return std::nullopt;
 }
 
-// GET and HEAD: ?offset=, ?live=, ?cursor= and If-None-Match.
+// GET and HEAD: ?offset=, ?live=, ?cursor=, ?rk= and If-None-Match.
 std::optional<StreamError> DecodeRead(Request& req, Command* out) {
   const std::string* offset = nullptr;
   int offset_count = 0;
@@ -140,6 +141,8 @@ std::optional<StreamError> DecodeRead(Request& req, Command* out) {
       live = &v;
     } else if (k == "cursor") {
       c.cursor = v;
+    } else if (k == "rk") {
+      c.reader_key = v;
     }
   }
   if (offset_count > 1) return Refuse(ErrorCode::kInvalidOffset, "offset is given more than once");
@@ -177,6 +180,20 @@ std::optional<StreamError> DecodeRead(Request& req, Command* out) {
 }
 
 }  // namespace
+
+std::optional<std::string_view> ForkSourceOf(const Request& req) {
+  const std::string* from = req.headers.Get("Stream-Forked-From");
+  if (!from) return std::nullopt;
+  // The source is named by its URL path ("/v1/stream/a/b") or relative to
+  // the stream root ("a/b").
+  std::string_view src = TrimWhitespace(*from);
+  if (!req.root.empty() && src.substr(0, req.root.size()) == req.root) {
+    src.remove_prefix(req.root.size());
+  } else if (!req.root.empty() && !src.empty() && src[0] == '/') {
+    return std::nullopt;
+  }
+  return src;
+}
 
 std::optional<StreamError> CheckPath(std::string_view path) {
   PathCheck check = CheckStreamPath(path);

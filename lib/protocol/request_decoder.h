@@ -31,6 +31,11 @@ std::optional<StreamError> CheckPath(std::string_view path);
 // protocol and a well-formed stream path. (OPTIONS is the transport's.)
 std::optional<StreamError> CheckTarget(const Request& request);
 
+// The path (relative to the stream root) of the stream a create request
+// names in Stream-Forked-From, as DecodeCommand reads it; none without the
+// header or when it names no stream under the root.
+std::optional<std::string_view> ForkSourceOf(const Request& request);
+
 // Decodes `request` (which passed CheckTarget) into *command, or says why
 // it cannot be.
 std::optional<StreamError> DecodeCommand(Request request, Command* command);

@@ -40,7 +40,7 @@ void AddCommonHeaders(Response* r) {
                  "Stream-Next-Offset, Stream-Cursor, Stream-Up-To-Date, Stream-Closed, "
                  "Stream-TTL, Stream-Expires-At, Stream-SSE-Data-Encoding, Producer-Epoch, "
                  "Producer-Seq, Producer-Expected-Seq, Producer-Received-Seq, ETag, Location, "
-                 "Content-Type");
+                 "Content-Type, Stream-Reader-Key, WWW-Authenticate");
 }
 
 Response EncodeError(const StreamError& e) {
@@ -60,6 +60,7 @@ Response Encode(const CreateOutcome& o) {
   r.headers.Set("Stream-Next-Offset", FormatPosition(o.stream.next_offset));
   if (o.created && !o.location.empty()) r.headers.Set("Location", o.location);
   if (o.stream.closed) r.headers.Set("Stream-Closed", "true");
+  if (!o.stream.reader_key.empty()) r.headers.Set("Stream-Reader-Key", o.stream.reader_key);
   AddCommonHeaders(&r);
   return r;
 }
@@ -126,6 +127,7 @@ Response Encode(const InfoOutcome& o) {
     r.headers.Set("Stream-Expires-At", FormatRfc3339Millis(*o.stream.expires_at_ms));
   }
   if (o.stream.closed) r.headers.Set("Stream-Closed", "true");
+  if (!o.stream.reader_key.empty()) r.headers.Set("Stream-Reader-Key", o.stream.reader_key);
   r.headers.Set("Cache-Control", std::string(kNoStore));
   AddCommonHeaders(&r);
   return r;

@@ -9,7 +9,7 @@ namespace durablestreams::storage {
 namespace {
 
 // Do not change existing values: they are stored in PRAGMA user_version.
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 const char* const kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS streams (
@@ -100,6 +100,12 @@ CREATE TABLE IF NOT EXISTS log_state (
 INSERT OR IGNORE INTO log_state (id, gen) VALUES (0, 0);
 )sql";
 
+// Version 6: public streams and reader keys (project auth).
+const char* const kMigrateV6 = R"sql(
+ALTER TABLE streams ADD COLUMN public_read INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE streams ADD COLUMN reader_key TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 Result<int> SqliteStorage::UserVersion() {
@@ -137,7 +143,7 @@ Status SqliteStorage::Migrate() {
     *v = 1;
   }
   // To versions 2, 3, ...
-  const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4, kMigrateV5};
+  const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4, kMigrateV5, kMigrateV6};
   for (int to = *v + 1; to <= kSchemaVersion; ++to) {
     Status st = MigrationStep(steps[to - 2], to);
     if (!st.ok()) return st;

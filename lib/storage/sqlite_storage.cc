@@ -157,7 +157,8 @@ Status SqliteStorage::Load(LoadedState* out) {
                 "SELECT id, path, content_type, ttl_seconds, expires_at_ms, "
                 "created_at_ms, last_access_ms, closed, tail, last_stream_seq, "
                 "closed_by_producer, closed_by_epoch, closed_by_seq, fork_source_id, forked_from, "
-                "fork_anchor, fork_sub_offset, fork_offset, soft_deleted FROM streams");
+                "fork_anchor, fork_sub_offset, fork_offset, soft_deleted, public_read, reader_key "
+                "FROM streams");
   if (!st.ok()) return st;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
@@ -184,6 +185,8 @@ Status SqliteStorage::Load(LoadedState* out) {
     r.fork_sub_offset = static_cast<uint64_t>(sqlite3_column_int64(q, 16));
     r.fork_offset = static_cast<uint64_t>(sqlite3_column_int64(q, 17));
     r.soft_deleted = sqlite3_column_int(q, 18) != 0;
+    r.public_read = sqlite3_column_int(q, 19) != 0;
+    r.reader_key = reinterpret_cast<const char*>(sqlite3_column_text(q, 20));
     out->streams.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load streams");
@@ -242,8 +245,8 @@ Status SqliteStorage::PrepareWriter() {
       "INSERT INTO streams (id, path, content_type, ttl_seconds, expires_at_ms, "
       "created_at_ms, last_access_ms, closed, tail, last_stream_seq, closed_by_producer, "
       "closed_by_epoch, closed_by_seq, fork_source_id, forked_from, fork_anchor, "
-      "fork_sub_offset, fork_offset, soft_deleted) "
-      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) "
+      "fork_sub_offset, fork_offset, soft_deleted, public_read, reader_key) "
+      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21) "
       "ON CONFLICT(id) DO UPDATE SET content_type=excluded.content_type, "
       "ttl_seconds=excluded.ttl_seconds, expires_at_ms=excluded.expires_at_ms, "
       "created_at_ms=excluded.created_at_ms, last_access_ms=excluded.last_access_ms, "
@@ -252,7 +255,8 @@ Status SqliteStorage::PrepareWriter() {
       "closed_by_seq=excluded.closed_by_seq, fork_source_id=excluded.fork_source_id, "
       "forked_from=excluded.forked_from, fork_anchor=excluded.fork_anchor, "
       "fork_sub_offset=excluded.fork_sub_offset, fork_offset=excluded.fork_offset, "
-      "soft_deleted=excluded.soft_deleted",
+      "soft_deleted=excluded.soft_deleted, public_read=excluded.public_read, "
+      "reader_key=excluded.reader_key",
       &s);
   upsert_producer_ = Prepare(
       "INSERT OR REPLACE INTO producers (stream_id, producer_id, epoch, last_seq, "

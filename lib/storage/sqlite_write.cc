@@ -133,6 +133,9 @@ Status SqliteStorage::ApplyInTransaction(const WriteBatch& b, LogChange* log) {
     sqlite3_bind_int64(q, 17, static_cast<int64_t>(r.fork_sub_offset));
     sqlite3_bind_int64(q, 18, static_cast<int64_t>(r.fork_offset));
     sqlite3_bind_int(q, 19, r.soft_deleted ? 1 : 0);
+    sqlite3_bind_int(q, 20, r.public_read ? 1 : 0);
+    sqlite3_bind_text(q, 21, r.reader_key.data(), static_cast<int>(r.reader_key.size()),
+                      SQLITE_STATIC);
     s = upsert_stream_->Exec("upsert stream");
     if (!s.ok()) return s;
   }

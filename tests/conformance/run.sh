@@ -7,6 +7,9 @@
 # DS_CONFORMANCE_RUNS runs (default 1). Every block runs, forks included; the
 # suite itself skips the reserved subscription APIs (not implemented here).
 # DS_CONFORMANCE_LABEL, if set, is printed with each result line.
+# DS_CONFORMANCE_AUTH=jwt runs the server with --auth jwt, a project
+# _default made with the CLI, and every request of the suite carrying a
+# write token of it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 server=$1
@@ -24,7 +27,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$server" --port 0 --data-dir "$work/data" --long-poll-timeout "${long_poll_ms}ms" "$@" \
+auth_args=()
+token=""
+if [ "${DS_CONFORMANCE_AUTH:-none}" = jwt ]; then
+  "$server" project create _default --data-dir "$work/data" >/dev/null
+  token=$("$server" token _default --scope write --ttl 2h --data-dir "$work/data")
+  auth_args=(--auth jwt)
+fi
+
+"$server" --port 0 --data-dir "$work/data" --long-poll-timeout "${long_poll_ms}ms" "${auth_args[@]}" "$@" \
   >"$work/server.out" 2>"$work/server.err" &
 pid=$!
 for _ in $(seq 1 100); do
@@ -41,7 +52,7 @@ status=0
 runs=${DS_CONFORMANCE_RUNS:-1}
 for run in $(seq 1 "$runs"); do
   rm -f "$work/result.json"
-  (cd "$here" && DS_CONFORMANCE_URL="$url" DS_LONG_POLL_TIMEOUT_MS="$long_poll_ms" \
+  (cd "$here" && DS_CONFORMANCE_URL="$url" DS_LONG_POLL_TIMEOUT_MS="$long_poll_ms" DS_CONFORMANCE_TOKEN="$token" \
     npx vitest run --reporter=dot --reporter=json --outputFile.json="$work/result.json") >"$work/vitest.out" 2>&1 || status=1
   if [ -f "$work/result.json" ]; then
     node -e '

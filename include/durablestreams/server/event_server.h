@@ -25,7 +25,9 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "durablestreams/server/route.h"
 #include "durablestreams/status.h"
 #include "durablestreams/stream_engine.h"
 
@@ -43,6 +45,8 @@ struct EventServerOptions {
   // Streams live under this path prefix (as HttplibAdapterOptions::prefix).
   std::string prefix = "/v1/stream/";
   bool health = true;
+  // Other routes (route.h), each answered on the loop thread that read it.
+  std::vector<Route> routes;
   // A keep-alive connection with no request in flight is closed after this.
   std::chrono::milliseconds idle_timeout{120000};
   // Largest request head (request line and headers): 431 above it.

@@ -23,7 +23,9 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "durablestreams/server/route.h"
 #include "durablestreams/stream_engine.h"
 
 namespace durablestreams {
@@ -34,6 +36,8 @@ struct HttplibAdapterOptions {
   std::string prefix = "/v1/stream/";
   // Also serve `GET /health` (200 {"status":"ok"}).
   bool health = true;
+  // Other routes (route.h).
+  std::vector<Route> routes;
 };
 
 // Registers the protocol's routes on `server`, sets its body limit to the

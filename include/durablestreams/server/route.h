@@ -1,0 +1,31 @@
+// include/durablestreams/server/route.h
+//
+// A route a transport serves beside the streams, such as the project
+// configuration API (project_config_api.h): a request whose percent-decoded
+// path starts with `prefix` and goes on past it is handed to `handler` as a
+// Request with `root` = prefix and `path` = the rest, and its Response is
+// sent as it is. The prefix is a whole path segment: it starts and ends
+// with '/', so "/v1/config/" never matches "/v1/configx".
+//
+// Thread safety: handlers are called concurrently from the transport's
+// threads; they should not block for long.
+#ifndef DURABLESTREAMS_SERVER_ROUTE_H_
+#define DURABLESTREAMS_SERVER_ROUTE_H_
+
+#include <functional>
+#include <string>
+
+#include "durablestreams/request.h"
+
+namespace durablestreams {
+
+using RouteHandler = std::function<Response(const Request&)>;
+
+struct Route {
+  std::string prefix;
+  RouteHandler handler;
+};
+
+}  // namespace durablestreams
+
+#endif  // DURABLESTREAMS_SERVER_ROUTE_H_
