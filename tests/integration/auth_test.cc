@@ -83,6 +83,7 @@ std::string Token(const std::string& secret, const std::string& sub, Scope scope
 
 struct Reply {
   int status = 0;
+  std::string reason;
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 };
@@ -111,6 +112,7 @@ Reply Http(int port, const std::string& method, const std::string& target,
   size_t end = raw.find("\r\n\r\n");
   if (raw.size() < 12 || end == std::string::npos) return r;
   r.status = std::atoi(raw.c_str() + 9);
+  r.reason = raw.substr(13, raw.find("\r\n") - 13);
   size_t line = raw.find("\r\n") + 2;
   while (line < end) {
     size_t eol = raw.find("\r\n", line);
@@ -311,7 +313,10 @@ TEST_CASE("project auth: the negative matrix refuses and changes nothing") {
     Reply r = Http(env.port(), row.method, row.target, row.headers, row.body);
     CHECK(r.status == row.status);
     CHECK(r.headers["content-type"].rfind("application/json", 0) == 0);
-    if (row.status == 401) CHECK(r.headers["www-authenticate"].rfind("Bearer", 0) == 0);
+    if (row.status == 401) {
+      CHECK(r.headers["www-authenticate"].rfind("Bearer", 0) == 0);
+      CHECK(r.reason == "Unauthorized");
+    }
     CHECK(Snapshot(env) == before);
   }
   // A refusal says the same of a stream that exists and one that does not.
