@@ -5,7 +5,8 @@
 //   PRAGMA user_version = 1
 //   projects        (id TEXT PRIMARY KEY, created_ms, public_by_default,
 //                    cors_origins: the origins joined by '\n')
-//   project_secrets (project, secret, created_ms; PRIMARY KEY (project, secret))
+//   project_secrets (project, secret, created_ms; PRIMARY KEY (project, secret));
+//                    created_ms rises strictly within a project
 //
 // The view Current() returns is rebuilt when PRAGMA data_version moved (a
 // commit by another connection) or this store changed something.
@@ -319,7 +320,11 @@ class SqliteProjectStore : public ProjectStore {
     Stmt ins;
     Status st = ins.Prepare(
         db_,
-        "INSERT OR IGNORE INTO project_secrets (project, secret, created_ms) VALUES (?1, ?2, ?3)");
+        // created_ms orders the secrets (the newest signs the CLI's tokens),
+        // so two added in one millisecond still get distinct, rising values.
+        "INSERT OR IGNORE INTO project_secrets (project, secret, created_ms) VALUES (?1, ?2, "
+        "MAX(?3, COALESCE((SELECT MAX(created_ms) + 1 FROM project_secrets WHERE project = ?1), "
+        "0)))");
     if (!st.ok()) return st;
     Bind(ins.get(), 1, id);
     Bind(ins.get(), 2, secret);
