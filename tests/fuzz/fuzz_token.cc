@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/base64url.h"
 #include "durablestreams/jwt.h"
