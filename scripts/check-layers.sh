@@ -3,7 +3,7 @@
 # and those of the layers below it, public ones (include/durablestreams/)
 # counted by the layer that implements them (docs/hacking.md):
 #   util -> (nothing);  protocol, storage -> util;  engine -> protocol, storage, util;
-#   auth -> engine, protocol, storage, util.
+#   auth -> engine, protocol, storage, util;  subscriptions -> auth and below.
 # The link checks (ds_check_* in CMakeLists.txt) catch backward references to
 # symbols; this catches the inline ones a header brings. Prints each
 # violation; exits 1 if there is one.
@@ -40,5 +40,6 @@ check protocol util
 check storage util
 check engine protocol storage util
 check auth engine protocol storage util
+check subscriptions auth engine protocol storage util
 [ "$bad" -eq 0 ] && echo "layering: every include points down"
 exit "$bad"
