@@ -10,11 +10,8 @@
 //
 // The view Current() returns is rebuilt when PRAGMA data_version moved (a
 // commit by another connection) or this store changed something.
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -23,6 +20,7 @@
 
 #include "auth/base64url.h"
 #include "durablestreams/projects.h"
+#include "storage/sqlite_side_db.h"
 #include "storage/sqlite_stmt.h"
 
 namespace durablestreams {
@@ -31,6 +29,8 @@ namespace {
 
 using storage::SqliteError;
 using storage::Stmt;
+constexpr auto& Column = storage::ColumnText;
+constexpr auto& Bind = storage::BindText;
 
 constexpr int kProjectsSchemaVersion = 1;
 
@@ -53,16 +53,6 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string Column(sqlite3_stmt* s, int i) {
-  const unsigned char* t = sqlite3_column_text(s, i);
-  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s, i))
-           : std::string();
-}
-
-void Bind(sqlite3_stmt* s, int i, std::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
 // "*", or scheme://host[:port] as browsers send it in Origin.
@@ -92,29 +82,12 @@ std::vector<std::string> SplitLines(const std::string& text) {
 
 class SqliteProjectStore : public ProjectStore {
  public:
-  ~SqliteProjectStore() override {
-    data_version_.Finalize();
-    sqlite3_close_v2(db_);
-  }
+  ~SqliteProjectStore() override { data_version_.Finalize(); }
 
   Status Init(const std::string& data_dir) {
-    if (::mkdir(data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Status::IOError("mkdir " + data_dir + ": " + std::strerror(errno));
-    }
-    std::string path = data_dir + "/projects.db";
-    // Created 0600 before SQLite opens it: it holds the signing secrets.
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::IOError("open " + path + ": " + std::strerror(errno));
-    ::close(fd);
-    int rc =
-        sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, "open " + path);
-    sqlite3_busy_timeout(db_, 5000);
-    Status s = ExecScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    Status s = file_.Open(data_dir, "projects.db", kProjectsSchemaVersion, kProjectsSchemaV1);
     if (!s.ok()) return s;
-    s = Migrate();
-    if (!s.ok()) return s;
+    db_ = file_.db();
     return data_version_.Prepare(db_, "PRAGMA data_version");
   }
 
@@ -232,43 +205,13 @@ class SqliteProjectStore : public ProjectStore {
     return Status::NotFound("no project " + std::string(id));
   }
 
-  Status ExecScript(const char* sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, "projects.db: " + msg);
-    return Status::OK();
-  }
-
-  Status Migrate() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return Write([&]() -> Status {
-      Stmt v;
-      Status st = v.Prepare(db_, "PRAGMA user_version");
-      if (!st.ok()) return st;
-      int version = sqlite3_step(v.get()) == SQLITE_ROW ? sqlite3_column_int(v.get(), 0) : 0;
-      v.Reset();
-      if (version > kProjectsSchemaVersion) {
-        return Status::Corruption("projects.db has schema version " + std::to_string(version) +
-                                  ", newer than this build's");
-      }
-      if (version == kProjectsSchemaVersion) return Status::OK();
-      st = ExecScript(kProjectsSchemaV1);
-      if (!st.ok()) return st;
-      return ExecScript("PRAGMA user_version = 1");
-    });
-  }
+  Status ExecScript(const char* sql) { return file_.Exec(sql); }
 
   // Runs `body` in one IMMEDIATE transaction (other writers wait for it),
   // and drops the view so the next Current() rebuilds it. Holds mu_.
   template <typename F>
   Status Write(F body) {
-    Status s = ExecScript("BEGIN IMMEDIATE");
-    if (!s.ok()) return s;
-    s = body();
-    if (s.ok()) s = ExecScript("COMMIT");
-    if (!s.ok()) (void)ExecScript("ROLLBACK");
+    Status s = file_.Transaction(body);
     view_.reset();
     return s;
   }
@@ -370,7 +313,8 @@ class SqliteProjectStore : public ProjectStore {
   }
 
   std::mutex mu_;  // guards everything below and the connection
-  sqlite3* db_ = nullptr;
+  storage::SideDb file_;
+  sqlite3* db_ = nullptr;  // file_'s
   Stmt data_version_;
   std::shared_ptr<const ProjectMap> view_;
   int64_t view_version_ = -1;
