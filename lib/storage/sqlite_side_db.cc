@@ -23,9 +23,9 @@ Status SideDb::Open(const std::string& data_dir, const std::string& name, int ve
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IOError("open " + path + ": " + std::strerror(errno));
   ::close(fd);
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_, rc, "open " + path);
   sqlite3_busy_timeout(db_, 5000);
   Status s = Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
