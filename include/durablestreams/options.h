@@ -16,6 +16,7 @@
 #include "durablestreams/clock.h"
 #include "durablestreams/segment_store.h"
 #include "durablestreams/storage.h"
+#include "durablestreams/stream_watch.h"
 
 namespace durablestreams {
 
@@ -77,6 +78,10 @@ struct Options {
   // empty); "", no such header (the browser refuses the response); or the
   // origin to allow (with Vary: Origin). ProjectJwtAuth answers per project.
   CorsOriginFn cors_origin;
+
+  // Told after each group commit which streams it created or appended to
+  // (stream_watch.h). Empty: nothing is collected, no cost.
+  StreamChangeFn on_stream_change;
 };
 
 }  // namespace durablestreams

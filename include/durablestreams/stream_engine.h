@@ -36,6 +36,7 @@
 #include "durablestreams/outcomes.h"
 #include "durablestreams/request.h"
 #include "durablestreams/status.h"
+#include "durablestreams/stream_watch.h"
 
 namespace durablestreams {
 
@@ -81,6 +82,11 @@ class StreamEngine {
 
   // Stops taking new work, completes what is queued, answers live readers.
   // Idempotent; also done by the destructor.
+  // The published streams whose path starts with `prefix` ("" for all),
+  // unordered (stream_watch.h). Copies each under the engine's map lock:
+  // meant for occasional scans (a subscription's backfill), not per request.
+  virtual std::vector<StreamSummary> ListStreams(const std::string& prefix) = 0;
+
   virtual void Shutdown() = 0;
 
   // The options in force (with defaults filled in).

@@ -190,6 +190,19 @@ void EngineImpl::CommitBatch(Batch& batch, std::vector<std::unique_ptr<Op>>& ops
     ops[i]->Answer();
   }
   Wake(wakeups);
+  if (options_.on_stream_change) ReportChanges(batch);
+}
+
+// Tells Options::on_stream_change what the batch created or appended to.
+void EngineImpl::ReportChanges(const Batch& batch) {
+  std::vector<StreamSummary> changed;
+  for (const auto& [path, staged] : batch.by_path) {
+    if (!staged.stream || !staged.dirty || staged.soft_deleted_now) continue;
+    if (!staged.created && staged.appended.empty()) continue;
+    if (batch.dropped_ids.count(staged.rec.id)) continue;
+    changed.push_back({path, staged.rec.tail, staged.rec.created_at_ms, staged.rec.closed});
+  }
+  if (!changed.empty()) options_.on_stream_change(changed);
 }
 
 // Makes the batch visible. Runs after a successful commit.

@@ -83,6 +83,7 @@ class EngineImpl final : public StreamEngine {
   void Info(InfoCommand command, InfoCallback done) override;
   void Delete(DeleteCommand command, DeleteCallback done) override;
   void Shutdown() override;
+  std::vector<StreamSummary> ListStreams(const std::string& prefix) override;
   const Options& options() const override { return options_; }
 
  private:
@@ -100,6 +101,7 @@ class EngineImpl final : public StreamEngine {
   void ProcessBatch(std::vector<std::unique_ptr<Op>>& ops);
   void CommitBatch(Batch& batch, std::vector<std::unique_ptr<Op>>& ops, size_t begin, size_t end);
   void Publish(Batch& batch);
+  void ReportChanges(const Batch& batch);
   void SwapSnapshots(Batch& batch, std::vector<Wakeup>* wakeups);
 
   // apply_rules.cc

@@ -282,4 +282,17 @@ void EngineImpl::OnLongPollTimeout(const std::shared_ptr<LongPollWaiter>& w) {
   if (w->Claim()) w->done(UpToDateOutcome(*meta, w->client_cursor));
 }
 
+std::vector<StreamSummary> EngineImpl::ListStreams(const std::string& prefix) {
+  std::vector<StreamSummary> out;
+  std::lock_guard<std::mutex> lock(map_mu_);
+  for (const auto& [path, stream] : streams_) {
+    if (path.compare(0, prefix.size(), prefix) != 0) continue;
+    bool gone = false;
+    std::shared_ptr<const StreamMeta> meta = stream->Snapshot(&gone);
+    if (gone || !meta || meta->rec.soft_deleted) continue;
+    out.push_back({path, meta->rec.tail, meta->rec.created_at_ms, meta->rec.closed});
+  }
+  return out;
+}
+
 }  // namespace durablestreams::engine

@@ -1,10 +1,11 @@
 // tests/unit/engine/typed_api_test.cc: the engine's typed core (commands.h,
 // outcomes.h) over MemoryStorage, as an embedder calls it: no HTTP, no
 // files, no sleeps.
+#include <algorithm>
 #include <catch2/catch.hpp>
-
 #include <future>
 #include <memory>
+#include <mutex>
 
 #include "durablestreams/durablestreams.h"
 
@@ -17,10 +18,11 @@ struct Core {
   std::shared_ptr<ds::ManualClock> clock = std::make_shared<ds::ManualClock>(1800000000000);
   std::unique_ptr<ds::StreamEngine> engine;
 
-  Core() {
+  explicit Core(ds::StreamChangeFn on_change = nullptr) {
     ds::Options o;
     o.storage = std::make_shared<ds::MemoryStorage>();
     o.clock = clock;
+    o.on_stream_change = std::move(on_change);
     auto opened = ds::StreamEngine::Open(o);
     REQUIRE(opened.ok());
     engine = std::move(opened).value();
@@ -204,4 +206,39 @@ TEST_CASE("a typed long-poll at the tail is answered by the next append", "[type
   CHECK(o.kind == ds::ReadOutcome::Kind::kData);
   CHECK(o.body == "news");
   CHECK_FALSE(o.cursor.empty());
+}
+
+TEST_CASE("typed core: streams are listed by prefix, and each commit reports what it changed") {
+  std::mutex mu;
+  std::vector<ds::StreamSummary> seen;
+  Core core([&](const std::vector<ds::StreamSummary>& changed) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.insert(seen.end(), changed.begin(), changed.end());
+  });
+  REQUIRE_FALSE(core.Create(TextStream("events/a")).error);
+  REQUIRE_FALSE(core.Create(TextStream("events/b")).error);
+  REQUIRE_FALSE(core.Create(TextStream("other")).error);
+  REQUIRE_FALSE(core.Append(Text("events/a", "hello")).error);
+  // A create that changes nothing (the same again) and a refused append report nothing.
+  core.Create(TextStream("events/a"));
+  core.Append(Text("missing", "x"));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    REQUIRE(seen.size() == 4);
+    CHECK(seen[0].path == "events/a");
+    CHECK(seen[0].tail == 0);
+    CHECK(seen[0].created_at_ms == 1800000000000);
+    CHECK(seen[3].path == "events/a");
+    CHECK(seen[3].tail == 5);
+  }
+  std::vector<ds::StreamSummary> listed = core.engine->ListStreams("events/");
+  std::sort(listed.begin(), listed.end(),
+            [](const auto& x, const auto& y) { return x.path < y.path; });
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].path == "events/a");
+  CHECK(listed[0].tail == 5);
+  CHECK(listed[1].path == "events/b");
+  CHECK(core.engine->ListStreams("").size() == 3);
+  REQUIRE_FALSE(core.Delete("events/b").error);
+  CHECK(core.engine->ListStreams("events/").size() == 1);
 }
