@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "subscriptions/subscription_service.h"
 #include "durablestreams/project_auth.h"
 #include "durablestreams/project_config_api.h"
 #include "durablestreams/segment_store.h"
@@ -155,6 +156,8 @@ int main(int argc, char** argv) {
   }
   using durablestreams::Options;
   std::string auth = "none";
+  std::string subscriptions = "on";
+  std::string public_url;  // the stream root as clients reach it
   std::vector<durablestreams::Route> routes;  // beside the streams
   std::chrono::milliseconds clock_skew{60000};
   std::string host = "127.0.0.1";
@@ -228,6 +231,12 @@ int main(int argc, char** argv) {
       ok = ParseSize(value(), &sqlite.segment_max_messages) && sqlite.segment_max_messages > 0;
     } else if (a == "--segment-max-bytes") {
       ok = ParseSize(value(), &sqlite.segment_max_bytes) && sqlite.segment_max_bytes > 0;
+    } else if (a == "--subscriptions") {
+      subscriptions = value();
+      ok = subscriptions == "on" || subscriptions == "off";
+    } else if (a == "--public-url") {
+      public_url = value();
+      if (!public_url.empty() && public_url.back() != '/') public_url += '/';
     } else if (a == "--auth") {
       auth = value();
       ok = auth == "none" || auth == "jwt";
@@ -303,6 +312,30 @@ int main(int argc, char** argv) {
     durablestreams::UseProjectJwtAuth(&options, std::move(ao));
   }
 
+  // Reserved subscriptions (the __ds control APIs). Not yet with --auth jwt:
+  // their routes must first be authorized like every other.
+  std::unique_ptr<durablestreams::subscriptions::SubscriptionService> subs;
+  if (subscriptions == "on" && auth == "none") {
+    durablestreams::subscriptions::SubscriptionServiceOptions so;
+    so.data_dir = store_options.data_dir;
+    so.public_root = public_url;
+    auto made = durablestreams::subscriptions::SubscriptionService::Open(so);
+    if (!made.ok()) {
+      std::fprintf(stderr, "durable-streams-server: %s\n", made.status().ToString().c_str());
+      return 1;
+    }
+    subs = std::move(made).value();
+    options.on_stream_change = subs->ChangeHook();
+    auto* svc = subs.get();
+    options.intercept = [svc](durablestreams::Request& req,
+                              const std::function<void(durablestreams::Response)>& done) {
+      if (req.path != "__ds" && req.path.rfind("__ds/", 0) != 0) return false;
+      std::string rest = req.path.size() > 5 ? req.path.substr(5) : std::string();
+      svc->Handle("", std::move(rest), std::move(req), done);
+      return true;
+    };
+  }
+
   // Signals go to one thread that waits for them; block them everywhere else
   // before any thread starts.
   sigset_t signals;
@@ -319,6 +352,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<durablestreams::StreamEngine> engine = std::move(opened).value();
+  if (subs) {
+    durablestreams::Status attached = subs->Attach(engine.get());
+    if (!attached.ok()) {
+      std::fprintf(stderr, "durable-streams-server: subscriptions: %s\n",
+                   attached.ToString().c_str());
+      return 1;
+    }
+  }
+  auto stream_root = [&](int bound_port) {
+    if (subs && public_url.empty()) {
+      subs->SetPublicRoot("http://" + host + ":" + std::to_string(bound_port) + "/v1/stream/");
+    }
+  };
 
   if (transport == "event") {
     durablestreams::EventServerOptions eo;
@@ -332,6 +378,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::unique_ptr<durablestreams::EventServer> server = std::move(started).value();
+    stream_root(server->port());
     std::printf("listening on http://%s:%d\n", host.c_str(), server->port());
     std::fflush(stdout);
     int sig = 0;
@@ -339,6 +386,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "durable-streams-server: signal %d, shutting down\n", sig);
     engine->Shutdown();  // answers live readers, commits what is queued
     server->Stop();      // lets those answers go out, then closes
+    if (subs) subs->Stop();
     server.reset();
     engine.reset();
     return 0;
@@ -358,6 +406,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   durablestreams::WidenListenBacklog(bound);
+  stream_root(bound);
   std::printf("listening on http://%s:%d\n", host.c_str(), bound);
   std::fflush(stdout);
 
@@ -375,6 +424,7 @@ int main(int argc, char** argv) {
   // thread ends either way.
   if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  if (subs) subs->Stop();
   engine.reset();
   return 0;
 }

@@ -8,12 +8,14 @@
 #define DURABLESTREAMS_OPTIONS_H_
 
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <memory>
 #include <string>
 
 #include "durablestreams/auth.h"
 #include "durablestreams/clock.h"
+#include "durablestreams/request.h"
 #include "durablestreams/segment_store.h"
 #include "durablestreams/storage.h"
 #include "durablestreams/stream_watch.h"
@@ -82,6 +84,12 @@ struct Options {
   // Told after each group commit which streams it created or appended to
   // (stream_watch.h). Empty: nothing is collected, no cost.
   StreamChangeFn on_stream_change;
+
+  // Called first by Handle() (after CORS and preflights) with every
+  // request: returns true if it took the request, and will answer `done`
+  // itself; false to let the engine handle it. The reserved `__ds` control
+  // APIs are served this way (subscriptions). Empty: nothing is taken.
+  std::function<bool(Request& request, const std::function<void(Response)>& done)> intercept;
 };
 
 }  // namespace durablestreams

@@ -72,6 +72,7 @@ void StreamEngine::Handle(Request request, ResponseCallback done) {
     }
   }
   if (request.method == Method::kOptions) return done(protocol::EncodePreflight());
+  if (options().intercept && options().intercept(request, done)) return;
   if (auto bad = protocol::CheckTarget(request)) return done(protocol::EncodeError(*bad));
   bool is_read = request.method == Method::kGet || request.method == Method::kHead;
   const AuthorizeFn& auth = is_read ? options().authorize_read : options().authorize_mutation;

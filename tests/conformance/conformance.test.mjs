@@ -23,4 +23,5 @@ if (token) {
 runConformanceTests({
   baseUrl,
   longPollTimeoutMs: Number(process.env.DS_LONG_POLL_TIMEOUT_MS ?? "20000"),
+  subscriptions: process.env.DS_CONFORMANCE_SUBSCRIPTIONS === "1",
 })
