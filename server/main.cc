@@ -312,7 +312,17 @@ int main(int argc, char** argv) {
     durablestreams::UseProjectJwtAuth(&options, std::move(ao));
   }
 
-  // Reserved subscriptions (the __ds control APIs). Not yet with --auth jwt:
+  // Signals go to one thread that waits for them; block them everywhere else
+  // before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  // Reserved subscriptions (the __ds control APIs); their threads start
+  // with the signals blocked. Not yet with --auth jwt:
   // their routes must first be authorized like every other.
   std::unique_ptr<durablestreams::subscriptions::SubscriptionService> subs;
   if (subscriptions == "on" && auth == "none") {
@@ -336,14 +346,6 @@ int main(int argc, char** argv) {
     };
   }
 
-  // Signals go to one thread that waits for them; block them everywhere else
-  // before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
   auto opened = durablestreams::StreamEngine::Open(options);
   if (!opened.ok()) {
