@@ -17,6 +17,7 @@ public_layer() {
     request.h | commands.h | outcomes.h | error_code.h) echo protocol ;;
     storage.h | segment_store.h | memory_storage.h) echo storage ;;
     jwt.h | projects.h | project_auth.h | project_config_api.h) echo auth ;;
+    subscriptions.h) echo subscriptions ;;
     *) echo engine ;;  # stream_engine.h, options.h, auth.h, live_stream.h, ...
   esac
 }

@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_offset fuzz_headers fuzz_json_batch fuzz_sse fuzz_request fuzz_segment fuzz_token
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_offset fuzz_headers fuzz_json_batch fuzz_sse fuzz_request fuzz_segment fuzz_token fuzz_subscription
   fuzz_http)
 
 if ! command -v clang++ >/dev/null || ! dpkg -s libclang-rt-14-dev >/dev/null 2>&1; then

@@ -2,8 +2,9 @@
 # scripts/test-all.sh: every test, as CI runs it.
 #   1. installs the Debian and npm packages the build and tests need;
 #   2. builds (RelWithDebInfo) and runs ctest: unit, integration, the
-#      official conformance suite (three runs in a row, once more over the
-#      httplib transport, once through --auth jwt with a token, then once over
+#      official conformance suite with its subscription tests (three runs in
+#      a row, three more over the httplib transport, once through --auth jwt
+#      with a token and without the subscription tests, then once over
 #      the cold tier in a directory and in an S3-compatible server), the cold
 #      tier's end-to-end S3 test (100,000 messages, faults, SigV4 checked by
 #      an independent signer), the package consumers (install, find_package,
@@ -12,7 +13,8 @@
 #   3. builds with ASan+UBSan and runs unit and integration tests;
 #   4. builds with TSan and runs unit and integration tests;
 #   5. builds the libFuzzer targets with clang and runs each for 30 s;
-#   6. runs the benchmark harnesses (bench/run.sh, bench/cold.sh) in their
+#   6. runs the benchmark harnesses (bench/run.sh, bench/cold.sh,
+#      bench/subscriptions.sh) in their
 #      quick modes (figures, no targets).
 # Ends with the line "N passed, M failed" (test programs across all builds).
 set -uo pipefail
@@ -66,25 +68,23 @@ passed=$((passed + $(echo "$fuzz_out" | grep -c "no finding")))
 failed=$((failed + $(echo "$fuzz_out" | grep -c "FINDING")))
 echo "$fuzz_out" | grep -q "^fuzz " || failed=$((failed + 1))
 
-echo "=== benchmark harness (quick mode: it must run, its figures mean little)"
-if bench_out=$("$root/bench/run.sh" --quick 2>/dev/null) && echo "$bench_out" | grep -q "^| append 1 conn"; then
-  echo "$bench_out" | tail -16
-  passed=$((passed + 1))
-else
-  echo "$bench_out" | tail -20
-  echo "the benchmark harness failed"
-  failed=$((failed + 1))
-fi
-
-echo "=== cold tier bench (quick mode)"
-if cold_out=$("$root/bench/cold.sh" --quick 2>/dev/null) && echo "$cold_out" | grep -q "^| cold, cached"; then
-  echo "$cold_out"
-  passed=$((passed + 1))
-else
-  echo "$cold_out" | tail -20
-  echo "the cold tier bench failed"
-  failed=$((failed + 1))
-fi
+# A benchmark harness in its quick mode: it must run and print its last
+# row; its figures mean little. `bench_quick NAME SCRIPT LAST-ROW LINES`.
+bench_quick() {
+  echo "=== $1 (quick mode: it must run, its figures mean little)"
+  local out
+  if out=$("$root/bench/$2" --quick 2>/dev/null) && echo "$out" | grep -q "^| $3"; then
+    echo "$out" | tail -"$4"
+    passed=$((passed + 1))
+  else
+    echo "$out" | tail -20
+    echo "the $1 failed"
+    failed=$((failed + 1))
+  fi
+}
+bench_quick "benchmark harness" run.sh "append 1 conn" 16
+bench_quick "cold tier bench" cold.sh "cold, cached" 20
+bench_quick "subscriptions bench" subscriptions.sh "append -> all 1,000" 20
 
 echo
 echo "$passed passed, $failed failed"

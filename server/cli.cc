@@ -6,10 +6,14 @@
 //   durable-streams-server project remove-secret NAME PREFIX
 //   durable-streams-server project delete NAME
 //   durable-streams-server token NAME --scope read|write|manage [--stream S] [--ttl 1h]
+//   durable-streams-server webhook-key rotate         a new signing key; the old one stays
+//                                                     published until retired
+//   durable-streams-server webhook-key retire         stops publishing the previous key
 //
 // Each takes --data-dir DIR (default ./data), as the server does. They work
 // while a server runs on that directory: projects.db is shared, and the
-// server sees a change on its next request (projects.h).
+// server sees a change on its next request (projects.h); a webhook key
+// change is seen when the server next starts (subscriptions.h).
 #include "cli.h"
 
 #include <charconv>
@@ -21,6 +25,7 @@
 
 #include "durablestreams/jwt.h"
 #include "durablestreams/projects.h"
+#include "durablestreams/subscriptions.h"
 
 namespace durablestreams::cli {
 
@@ -37,6 +42,7 @@ int UsageError(const char* message) {
                "usage: durable-streams-server project create|list|rotate|remove-secret|delete ...\n"
                "       durable-streams-server token NAME --scope read|write|manage [--stream S]"
                " [--ttl 1h]\n"
+               "       durable-streams-server webhook-key rotate|retire\n"
                "       (each with --data-dir DIR, default ./data)\n",
                message);
   return 2;
@@ -176,19 +182,37 @@ int Token(const Args& a) {
   return 0;
 }
 
+int WebhookKey(const Args& a) {
+  if (a.words.size() != 2) return UsageError("webhook-key needs rotate or retire");
+  Status s;
+  if (a.words[1] == "rotate") {
+    s = subscriptions::RotateWebhookKey(a.data_dir);
+  } else if (a.words[1] == "retire") {
+    s = subscriptions::RetireWebhookKey(a.data_dir);
+  } else {
+    return UsageError("unknown webhook-key command");
+  }
+  if (!s.ok()) return Fail(s.ToString());
+  std::printf("done: restart the server to %s\n",
+              a.words[1] == "rotate" ? "sign with the new key" : "stop publishing the old key");
+  return 0;
+}
+
 }  // namespace
 
 bool IsSubcommand(int argc, char** argv) {
   if (argc < 2) return false;
   std::string_view first = argv[1];
-  return first == "project" || first == "token";
+  return first == "project" || first == "token" || first == "webhook-key";
 }
 
 int RunSubcommand(int argc, char** argv) {
   Args a;
   std::string error;
   if (!ParseArgs(argc, argv, &a, &error)) return UsageError(error.c_str());
-  return a.words[0] == "project" ? Project(a) : Token(a);
+  if (a.words[0] == "project") return Project(a);
+  if (a.words[0] == "webhook-key") return WebhookKey(a);
+  return Token(a);
 }
 
 }  // namespace durablestreams::cli

@@ -9,6 +9,8 @@
 //                          [--segment-max-messages N] [--segment-max-bytes SIZE]
 //                          [--transport event|httplib] [--threads N]
 //                          [--auth none|jwt] [--auth-clock-skew 60s]
+//                          [--subscriptions on|off] [--public-url URL]
+//                          [--webhook-timeout 10s]
 //   durable-streams-server project ... | token ...   (server/cli.cc)
 //
 // The S3 store takes its credentials from DS_S3_ACCESS_KEY_ID and
@@ -21,6 +23,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -34,13 +37,13 @@
 #include <vector>
 
 #include "cli.h"
-#include "subscriptions/subscription_service.h"
 #include "durablestreams/project_auth.h"
 #include "durablestreams/project_config_api.h"
 #include "durablestreams/segment_store.h"
 #include "durablestreams/server/event_server.h"
 #include "durablestreams/server/httplib_adapter.h"
 #include "durablestreams/stream_engine.h"
+#include "durablestreams/subscriptions.h"
 
 namespace {
 
@@ -73,6 +76,14 @@ void Usage() {
                "                            belong to projects (/v1/stream/PROJECT/STREAM) and\n"
                "                            need Authorization: Bearer <JWT> (docs/auth.md)\n"
                "  --auth-clock-skew DUR     allowance on a token's exp and nbf (default 60s)\n"
+               "  --subscriptions on|off    the __ds subscription APIs, webhooks and pull-wake\n"
+               "                            (default on; docs/subscriptions.md)\n"
+               "  --public-url URL          the stream root as clients reach it, for webhook\n"
+               "                            callback and JWKS URLs, e.g.\n"
+               "                            https://streams.example/v1/stream/ (default: the\n"
+               "                            listening address)\n"
+               "  --webhook-timeout DUR     a webhook delivery's whole time limit, 100ms to\n"
+               "                            10m (default 10s; connecting at most 5s of it)\n"
                "  --fault-rotation put:N|commit:N  a test hook: _exit(86) right after the\n"
                "                            upload (or the commit) that brings the segments\n"
                "                            uploaded (or recorded) to N; never in production\n"
@@ -157,9 +168,10 @@ int main(int argc, char** argv) {
   using durablestreams::Options;
   std::string auth = "none";
   std::string subscriptions = "on";
-  std::string public_url;  // the stream root as clients reach it
+  std::string public_url;                     // the stream root as clients reach it
   std::vector<durablestreams::Route> routes;  // beside the streams
   std::chrono::milliseconds clock_skew{60000};
+  std::chrono::milliseconds webhook_timeout{10000};
   std::string host = "127.0.0.1";
   int port = 4437;
   size_t max_threads = 16384;
@@ -242,6 +254,9 @@ int main(int argc, char** argv) {
       ok = auth == "none" || auth == "jwt";
     } else if (a == "--auth-clock-skew") {
       ok = ParseDuration(value(), &clock_skew);
+    } else if (a == "--webhook-timeout") {
+      ok = ParseDuration(value(), &webhook_timeout) && webhook_timeout.count() >= 100 &&
+           webhook_timeout.count() <= 600000;
     } else if (a == "--fault-rotation") {
       ok = SetRotationFault(value(), &sqlite.test_hooks);
     } else if (a == "--help" || a == "-h") {
@@ -276,22 +291,26 @@ int main(int argc, char** argv) {
       if (!s3.prefix.empty() && s3.prefix.back() != '/') s3.prefix += '/';
     }
     if (s3.endpoint.empty()) {
-      std::fprintf(stderr, "durable-streams-server: --segment-store s3://... needs --s3-endpoint\n");
+      std::fprintf(stderr,
+                   "durable-streams-server: --segment-store s3://... needs --s3-endpoint\n");
       return 2;
     }
     durablestreams::Status st = durablestreams::S3CredentialsFromEnvironment(&s3);
-    auto store = st.ok() ? durablestreams::OpenS3SegmentStore(s3)
-                         : durablestreams::Result<std::shared_ptr<durablestreams::SegmentStore>>(st);
+    auto store = st.ok()
+                     ? durablestreams::OpenS3SegmentStore(s3)
+                     : durablestreams::Result<std::shared_ptr<durablestreams::SegmentStore>>(st);
     if (!store.ok()) {
       std::fprintf(stderr, "durable-streams-server: %s\n", store.status().ToString().c_str());
       return 2;
     }
     sqlite.segment_store = *store;
   } else if (!segment_store.empty()) {
-    std::fprintf(stderr, "bad value for --segment-store: want dir:PATH, s3://BUCKET/PREFIX or none\n");
+    std::fprintf(stderr,
+                 "bad value for --segment-store: want dir:PATH, s3://BUCKET/PREFIX or none\n");
     return 2;
   }
 
+  durablestreams::ControlAuthorizeFn authorize_control;
   if (auth == "jwt") {
     auto projects = durablestreams::ProjectStore::Open(store_options.data_dir);
     if (!projects.ok()) {
@@ -309,7 +328,11 @@ int main(int argc, char** argv) {
     }
     routes.push_back(
         {std::string(durablestreams::kConfigRoot), durablestreams::ProjectConfigApi(ao)});
-    durablestreams::UseProjectJwtAuth(&options, std::move(ao));
+    durablestreams::ProjectJwtAuthHooks hooks = durablestreams::ProjectJwtAuth(std::move(ao));
+    options.authorize_read = std::move(hooks.authorize_read);
+    options.authorize_mutation = std::move(hooks.authorize_mutation);
+    options.cors_origin = std::move(hooks.cors_origin);
+    authorize_control = std::move(hooks.authorize_control);
   }
 
   // Signals go to one thread that waits for them; block them everywhere else
@@ -322,30 +345,24 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   // Reserved subscriptions (the __ds control APIs); their threads start
-  // with the signals blocked. Not yet with --auth jwt:
-  // their routes must first be authorized like every other.
+  // with the signals blocked.
   std::unique_ptr<durablestreams::subscriptions::SubscriptionService> subs;
-  if (subscriptions == "on" && auth == "none") {
+  if (subscriptions == "on") {
     durablestreams::subscriptions::SubscriptionServiceOptions so;
     so.data_dir = store_options.data_dir;
     so.public_root = public_url;
+    so.projects = auth == "jwt";
+    so.authorize_control = authorize_control;
+    so.webhooks.total_timeout = webhook_timeout;
+    so.webhooks.connect_timeout = std::min(so.webhooks.connect_timeout, webhook_timeout);
     auto made = durablestreams::subscriptions::SubscriptionService::Open(so);
     if (!made.ok()) {
       std::fprintf(stderr, "durable-streams-server: %s\n", made.status().ToString().c_str());
       return 1;
     }
     subs = std::move(made).value();
-    options.on_stream_change = subs->ChangeHook();
-    auto* svc = subs.get();
-    options.intercept = [svc](durablestreams::Request& req,
-                              const std::function<void(durablestreams::Response)>& done) {
-      if (req.path != "__ds" && req.path.rfind("__ds/", 0) != 0) return false;
-      std::string rest = req.path.size() > 5 ? req.path.substr(5) : std::string();
-      svc->Handle("", std::move(rest), std::move(req), done);
-      return true;
-    };
+    durablestreams::subscriptions::UseSubscriptions(&options, subs.get());
   }
-
 
   auto opened = durablestreams::StreamEngine::Open(options);
   if (!opened.ok()) {
@@ -402,7 +419,8 @@ int main(int argc, char** argv) {
   ho.routes = routes;
   durablestreams::Mount(server, *engine, ho);
 
-  int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  int bound =
+      port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
     std::fprintf(stderr, "durable-streams-server: cannot listen on %s:%d\n", host.c_str(), port);
     return 1;

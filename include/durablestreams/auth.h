@@ -20,6 +20,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <string_view>
 
 #include "durablestreams/request.h"
 
@@ -56,6 +57,10 @@ struct AuthDecision {
 };
 
 using AuthorizeFn = std::function<AuthDecision(const Request&)>;
+
+// Asked for a request of a project's control APIs (its configuration, its
+// subscriptions), with the project it is for.
+using ControlAuthorizeFn = std::function<AuthDecision(const Request&, std::string_view project)>;
 
 // Options::cors_origin: the Access-Control-Allow-Origin for a request.
 using CorsOriginFn = std::function<std::optional<std::string>(const Request&)>;

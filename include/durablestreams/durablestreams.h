@@ -21,6 +21,8 @@
 #include "durablestreams/status.h"
 #include "durablestreams/storage.h"
 #include "durablestreams/stream_engine.h"
+#include "durablestreams/stream_watch.h"
+#include "durablestreams/subscriptions.h"
 #include "durablestreams/version.h"
 
 #endif  // DURABLESTREAMS_DURABLESTREAMS_H_

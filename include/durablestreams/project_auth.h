@@ -19,6 +19,10 @@
 // project, and a token limited to one stream cannot fork. A long-poll or SSE
 // read ends when the token stops being accepted (exp plus the skew).
 //
+// The first segment of the path inside a project is never `__ds`: that is
+// where the project's control APIs are (subscriptions.h), and such a path
+// is refused as a stream.
+//
 // Public streams (created with `PUT ?public=true`, or in a project that
 // makes its streams public by default) are read (GET, HEAD, live) without a
 // token; writing them still needs one. Reads of other streams are answered
@@ -70,6 +74,9 @@ struct ProjectJwtAuthHooks {
   // The project's CORS origins: an allowed Origin is echoed, "*" allows any,
   // and an origin not listed (or a project with none) gets no CORS headers.
   CorsOriginFn cors_origin;
+  // The project's control APIs (subscriptions.h): a `manage` token of the
+  // project, not limited to a stream.
+  ControlAuthorizeFn authorize_control;
 };
 
 ProjectJwtAuthHooks ProjectJwtAuth(ProjectJwtAuthOptions options);

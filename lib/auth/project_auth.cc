@@ -171,6 +171,10 @@ AuthDecision Authorizer::Check(const Request& req, Scope need) const {
     return ErrorResponse(400, "INVALID_PATH",
                          "streams of the _default project are named without it");
   }
+  if (at.stream == "__ds" || at.stream.substr(0, 5) == "__ds/") {
+    return ErrorResponse(400, "INVALID_PATH",
+                         "a project's __ds paths are reserved for its control APIs");
+  }
   Response denial;
   bool public_by_default = false;
   int64_t now_ms = 0;
@@ -220,6 +224,9 @@ ProjectJwtAuthHooks ProjectJwtAuth(ProjectJwtAuthOptions options) {
     return authorizer->Check(req, Scope::kWrite);
   };
   hooks.cors_origin = [authorizer](const Request& req) { return authorizer->CorsOrigin(req); };
+  hooks.authorize_control = [authorizer](const Request& req, std::string_view project) {
+    return authorizer->CheckProject(req, project, Scope::kManage);
+  };
   return hooks;
 }
 

@@ -27,7 +27,7 @@ const char* PathCheckMessage(PathCheck check) {
     case PathCheck::kTooLong: return "the stream path is longer than 1024 bytes";
     case PathCheck::kControlCharacter: return "the stream path holds a control character";
     case PathCheck::kDotSegment: return "the stream path has a '.' or '..' segment";
-    case PathCheck::kReserved: return "the __ds control APIs are not implemented";
+    case PathCheck::kReserved: return "the __ds paths are reserved for the control APIs";
   }
   return "invalid stream path";
 }

@@ -87,11 +87,17 @@ std::map<std::string, std::string> DecodeSnapshot(const std::string& text) {
 
 StoredSubscription ToStored(const std::string& project, const std::string& id, int64_t created_ms,
                             const WakeMachine& m) {
+  return ToStored(project, id, created_ms, m, Canonical(m.config()), ConfigHash(m.config()));
+}
+
+StoredSubscription ToStored(const std::string& project, const std::string& id, int64_t created_ms,
+                            const WakeMachine& m, const std::string& config,
+                            const std::string& config_hash) {
   StoredSubscription s;
   s.project = project;
   s.id = id;
-  s.config = Canonical(m.config());
-  s.config_hash = ConfigHash(m.config());
+  s.config = config;
+  s.config_hash = config_hash;
   s.created_ms = created_ms;
   s.generation = m.generation();
   s.wake_id = m.wake_id();
@@ -194,52 +200,70 @@ Result<std::vector<StoredSubscription>> SubscriptionStore::LoadAll() {
 }
 
 Status SubscriptionStore::Save(const StoredSubscription& sub) {
+  return SaveAll({sub});
+}
+
+Status SubscriptionStore::SaveAll(const std::vector<StoredSubscription>& subs) {
   std::lock_guard<std::mutex> lock(mu_);
   return file_.Transaction([&]() -> Status {
-    Stmt up;
+    Stmt up, clear, drop, ins;
     Status st = up.Prepare(
         file_.db(),
         "INSERT OR REPLACE INTO subscriptions (project, id, deleted, config, config_hash, "
         "created_ms, generation, wake_id, holder, lease_expires_ms, snapshot, delivered, failed, "
         "attempts, next_attempt_ms) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
         "?12, ?13, ?14)");
+    if (st.ok()) {
+      st = clear.Prepare(file_.db(), "DELETE FROM links WHERE project = ?1 AND sub = ?2");
+    }
+    if (st.ok()) {
+      st = drop.Prepare(file_.db(),
+                        "DELETE FROM links WHERE project = ?1 AND sub = ?2 AND path = ?3");
+    }
+    if (st.ok())
+      st = ins.Prepare(file_.db(), "INSERT OR REPLACE INTO links VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st.ok()) return st;
-    sqlite3_stmt* u = up.get();
-    BindText(u, 1, sub.project);
-    BindText(u, 2, sub.id);
-    BindText(u, 3, sub.config);
-    BindText(u, 4, sub.config_hash);
-    sqlite3_bind_int64(u, 5, sub.created_ms);
-    sqlite3_bind_int64(u, 6, sub.generation);
-    BindText(u, 7, sub.wake_id);
-    BindText(u, 8, sub.holder);
-    sqlite3_bind_int64(u, 9, sub.lease_expires_ms);
-    BindText(u, 10, EncodeSnapshot(sub.snapshot));
-    sqlite3_bind_int(u, 11, sub.delivered);
-    sqlite3_bind_int(u, 12, sub.failed);
-    sqlite3_bind_int(u, 13, sub.attempts);
-    sqlite3_bind_int64(u, 14, sub.next_attempt_ms);
-    st = up.Exec("save subscription");
-    if (!st.ok()) return st;
-    Stmt del;
-    st = del.Prepare(file_.db(), "DELETE FROM links WHERE project = ?1 AND sub = ?2");
-    if (!st.ok()) return st;
-    BindText(del.get(), 1, sub.project);
-    BindText(del.get(), 2, sub.id);
-    st = del.Exec("clear links");
-    if (!st.ok()) return st;
-    Stmt ins;
-    st = ins.Prepare(file_.db(), "INSERT INTO links VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    if (!st.ok()) return st;
-    for (const auto& [path, link] : sub.links) {
-      BindText(ins.get(), 1, sub.project);
-      BindText(ins.get(), 2, sub.id);
-      BindText(ins.get(), 3, path);
-      sqlite3_bind_int(ins.get(), 4, link.explicit_link);
-      sqlite3_bind_int(ins.get(), 5, link.glob);
-      BindText(ins.get(), 6, link.acked);
-      st = ins.Exec("save link");
+    for (const StoredSubscription& sub : subs) {
+      sqlite3_stmt* u = up.get();
+      BindText(u, 1, sub.project);
+      BindText(u, 2, sub.id);
+      BindText(u, 3, sub.config);
+      BindText(u, 4, sub.config_hash);
+      sqlite3_bind_int64(u, 5, sub.created_ms);
+      sqlite3_bind_int64(u, 6, sub.generation);
+      BindText(u, 7, sub.wake_id);
+      BindText(u, 8, sub.holder);
+      sqlite3_bind_int64(u, 9, sub.lease_expires_ms);
+      BindText(u, 10, EncodeSnapshot(sub.snapshot));
+      sqlite3_bind_int(u, 11, sub.delivered);
+      sqlite3_bind_int(u, 12, sub.failed);
+      sqlite3_bind_int(u, 13, sub.attempts);
+      sqlite3_bind_int64(u, 14, sub.next_attempt_ms);
+      st = up.Exec("save subscription");
       if (!st.ok()) return st;
+      if (sub.all_links) {
+        BindText(clear.get(), 1, sub.project);
+        BindText(clear.get(), 2, sub.id);
+        st = clear.Exec("clear links");
+        if (!st.ok()) return st;
+      }
+      for (const std::string& path : sub.removed_links) {
+        BindText(drop.get(), 1, sub.project);
+        BindText(drop.get(), 2, sub.id);
+        BindText(drop.get(), 3, path);
+        st = drop.Exec("remove link");
+        if (!st.ok()) return st;
+      }
+      for (const auto& [path, link] : sub.links) {
+        BindText(ins.get(), 1, sub.project);
+        BindText(ins.get(), 2, sub.id);
+        BindText(ins.get(), 3, path);
+        sqlite3_bind_int(ins.get(), 4, link.explicit_link);
+        sqlite3_bind_int(ins.get(), 5, link.glob);
+        BindText(ins.get(), 6, link.acked);
+        st = ins.Exec("save link");
+        if (!st.ok()) return st;
+      }
     }
     return Status::OK();
   });

@@ -2,10 +2,10 @@
 //
 // Where subscriptions survive restarts: DATA_DIR/subscriptions.db, a side
 // database beside the hot log (storage/sqlite_side_db.h; its schema is in
-// docs/format.md). A subscription is saved whole, its row and its links
-// in one transaction, each time its state changes (a wake issued, an ack,
-// a lease taken or ended, a delivery failed): what a restart loads is one
-// state the subscription was in. Tails are not stored; they are read
+// docs/format.md). A subscription is saved with its row and its links (all,
+// or those changed) in one transaction, each time its state changes (a wake
+// issued, an ack, a lease taken or ended, a delivery failed): what a
+// restart loads is one state the subscription was in. Tails are not stored; they are read
 // from the streams at start.
 //
 // Deleting a subscription leaves a tombstone of its generation, so one
@@ -52,11 +52,20 @@ struct StoredSubscription {
   int attempts = 0;
   int64_t next_attempt_ms = 0;
   std::map<std::string, StoredLink> links;
+  // Saving: true, `links` are all of them (others are removed); false,
+  // `links` are the ones changed since the last save and `removed_links`
+  // the ones gone.
+  bool all_links = true;
+  std::vector<std::string> removed_links;
 };
 
 // The stored form of a machine's state (config and links included).
 StoredSubscription ToStored(const std::string& project, const std::string& id, int64_t created_ms,
                             const WakeMachine& machine);
+// The same with the config's Canonical form and ConfigHash already known.
+StoredSubscription ToStored(const std::string& project, const std::string& id, int64_t created_ms,
+                            const WakeMachine& machine, const std::string& config,
+                            const std::string& config_hash);
 
 class SubscriptionStore {
  public:
@@ -65,6 +74,8 @@ class SubscriptionStore {
   // Every subscription, tombstones included.
   Result<std::vector<StoredSubscription>> LoadAll();
   Status Save(const StoredSubscription& s);
+  // Saves each of `subs` in one transaction (one fsync).
+  Status SaveAll(const std::vector<StoredSubscription>& subs);
   // Removes the subscription's links and state, keeping its generation.
   Status Delete(const std::string& project, const std::string& id);
 

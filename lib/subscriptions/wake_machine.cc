@@ -119,8 +119,10 @@ Effect WakeMachine::OnTime(int64_t now_ms) {
 int64_t WakeMachine::NextDeadline() const {
   if (Idle()) return 0;
   int64_t next = lease_expires_ms_;
-  if (config_.type == DeliveryType::kWebhook && failed_ && !sending_ && !delivered_) {
-    next = next == 0 ? next_attempt_ms_ : std::min(next, next_attempt_ms_);
+  if (config_.type == DeliveryType::kWebhook && !sending_ && !delivered_) {
+    // A retry waits for its time; a wake restored unsent is due at once.
+    int64_t send = failed_ ? next_attempt_ms_ : 1;
+    next = next == 0 ? send : std::min(next, send);
   }
   return next;
 }

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "auth/base64url.h"
+#include "durablestreams/subscriptions.h"
 
 namespace durablestreams::subscriptions {
 
@@ -25,7 +26,10 @@ std::string Sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-Status WriteNew(const std::string& path, const std::string& text) {
+// Writes `text` to a new file of mode 0600 at `path`, durably: a temporary
+// file, fsync, then link() (kept: another process made it first, use
+// theirs) or, with `replace`, rename() over what is there.
+Status WriteKeyFile(const std::string& path, const std::string& text, bool replace) {
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IOError("create " + tmp + ": " + std::strerror(errno));
@@ -43,8 +47,9 @@ Status WriteNew(const std::string& path, const std::string& text) {
   }
   bool synced = fsync(fd) == 0;
   close(fd);
-  // link() fails if another process made the key first: then use theirs.
-  int linked = synced ? link(tmp.c_str(), path.c_str()) : -1;
+  int linked = !synced   ? -1
+               : replace ? rename(tmp.c_str(), path.c_str())
+                         : link(tmp.c_str(), path.c_str());
   int e = errno;
   unlink(tmp.c_str());
   if (!synced) return Status::IOError("fsync " + tmp);
@@ -107,10 +112,18 @@ Result<std::unique_ptr<WebhookKey>> WebhookKey::LoadOrCreate(const std::string& 
     if (errno != ENOENT) return Status::IOError("open " + path + ": " + std::strerror(errno));
     auto fresh = Generate();
     if (!fresh.ok()) return fresh;
-    Status st = WriteNew(path, (*fresh)->PrivatePem());
+    Status st = WriteKeyFile(path, (*fresh)->PrivatePem(), false);
     if (!st.ok()) return st;
   }
   return Status::IOError("cannot read " + path + " after making it");
+}
+
+Result<std::unique_ptr<WebhookKey>> WebhookKey::LoadIfPresent(const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0) {
+    if (errno == ENOENT) return std::unique_ptr<WebhookKey>();
+    return Status::IOError("open " + path + ": " + std::strerror(errno));
+  }
+  return LoadOrCreate(path);
 }
 
 std::string WebhookKey::PublicJwk() const {
@@ -173,6 +186,35 @@ bool VerifyWebhookSignature(std::string_view x, std::string_view header, std::st
   EVP_MD_CTX_free(ctx);
   EVP_PKEY_free(key);
   return ok;
+}
+
+std::string ActiveKeyPath(const std::string& data_dir) {
+  return data_dir + "/webhook-signing-key.pem";
+}
+
+std::string PreviousKeyPath(const std::string& data_dir) {
+  return data_dir + "/webhook-signing-key.previous.pem";
+}
+
+// subscriptions.h
+Status RotateWebhookKey(const std::string& data_dir) {
+  auto active = WebhookKey::LoadOrCreate(ActiveKeyPath(data_dir));
+  if (!active.ok()) return active.status();
+  auto fresh = WebhookKey::Generate();
+  if (!fresh.ok()) return fresh.status();
+  // The active key becomes the previous one, then the new key the active
+  // one: at every moment there is an active key, and the old one is kept.
+  Status s = WriteKeyFile(PreviousKeyPath(data_dir), (*active)->PrivatePem(), true);
+  if (!s.ok()) return s;
+  return WriteKeyFile(ActiveKeyPath(data_dir), (*fresh)->PrivatePem(), true);
+}
+
+Status RetireWebhookKey(const std::string& data_dir) {
+  std::string path = PreviousKeyPath(data_dir);
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Status::IOError("unlink " + path + ": " + std::strerror(errno));
+  }
+  return Status::OK();
 }
 
 }  // namespace durablestreams::subscriptions

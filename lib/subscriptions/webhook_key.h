@@ -9,6 +9,10 @@
 //
 // The private key is kept as PKCS #8 PEM in a file of mode 0600
 // (LoadOrCreate makes it once, atomically: a temporary file, fsync, link).
+// A data directory has the active key, webhook-signing-key.pem, and after a
+// rotation (RotateWebhookKey, subscriptions.h) the one before it,
+// webhook-signing-key.previous.pem, still published so that receivers can
+// verify what it signed.
 //
 // Thread safety: const methods may be called concurrently.
 // Ownership: the key owns its OpenSSL EVP_PKEY.
@@ -29,6 +33,8 @@ class WebhookKey {
  public:
   // The key in `path`, made there first if there is no such file.
   static Result<std::unique_ptr<WebhookKey>> LoadOrCreate(const std::string& path);
+  // The key in `path`, or null if there is no such file.
+  static Result<std::unique_ptr<WebhookKey>> LoadIfPresent(const std::string& path);
   // A key from PKCS #8 PEM text (tests; LoadOrCreate reads a file into it).
   static Result<std::unique_ptr<WebhookKey>> FromPem(std::string_view pem);
   // A fresh random key (tests, and LoadOrCreate's first start).
@@ -54,6 +60,10 @@ class WebhookKey {
   std::string x_;
   std::string kid_;
 };
+
+// The files of a data directory's active and previous keys.
+std::string ActiveKeyPath(const std::string& data_dir);
+std::string PreviousKeyPath(const std::string& data_dir);
 
 // Verifies a signature header against a public key given as its JWK "x"
 // (the receiver's side; tests and tools use it).

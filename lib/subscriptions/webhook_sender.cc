@@ -120,7 +120,13 @@ class SenderImpl final : public WebhookSender {
       while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
         if (msg->msg == CURLMSG_DONE) Finish(msg->easy_handle, msg->data.result);
       }
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+      bool waiting;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        waiting = !queue_.empty() && active_.size() < o_.max_concurrent;
+      }
+      // Slots came free for deliveries that wait: start them at once.
+      if (!waiting) curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
     }
     // Stopping: every transfer and every queued delivery ends unsent.
     std::vector<CURL*> easies;

@@ -7,7 +7,8 @@ const baseUrl = process.env.DS_CONFORMANCE_URL
 if (!baseUrl) throw new Error("DS_CONFORMANCE_URL is not set")
 
 // With DS_CONFORMANCE_TOKEN (a server with --auth jwt), every request of the
-// suite to the server carries it as a bearer token.
+// suite to the server carries it as a bearer token, but for those that carry
+// their own (the callbacks of subscriptions, with their wake's token).
 const token = process.env.DS_CONFORMANCE_TOKEN
 if (token) {
   const plainFetch = globalThis.fetch
@@ -15,7 +16,7 @@ if (token) {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url
     if (!url.startsWith(baseUrl)) return plainFetch(input, init)
     const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined))
-    headers.set("Authorization", `Bearer ${token}`)
+    if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${token}`)
     return plainFetch(input, { ...init, headers })
   }
 }
@@ -23,5 +24,6 @@ if (token) {
 runConformanceTests({
   baseUrl,
   longPollTimeoutMs: Number(process.env.DS_LONG_POLL_TIMEOUT_MS ?? "20000"),
-  subscriptions: process.env.DS_CONFORMANCE_SUBSCRIPTIONS === "1",
+  // The reserved subscription APIs (§6–7) too, unless DS_CONFORMANCE_SUBSCRIPTIONS=0.
+  subscriptions: process.env.DS_CONFORMANCE_SUBSCRIPTIONS !== "0",
 })

@@ -16,6 +16,7 @@
 #include "durablestreams/jwt.h"
 #include "durablestreams/projects.h"
 #include "support/loopback.h"
+#include "support/raw_http.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -81,55 +82,9 @@ std::string Token(const std::string& secret, const std::string& sub, Scope scope
   return MintToken(c, secret);
 }
 
-struct Reply {
-  int status = 0;
-  std::string reason;
-  std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;
-};
-
-// One request on its own connection, bytes exactly as given (no client
-// normalizes the target), and the whole reply (or what came of it within
-// `timeout_s`, for a live read that does not end).
-Reply Http(int port, const std::string& method, const std::string& target,
-           const std::vector<std::pair<std::string, std::string>>& headers = {},
-           const std::string& body = "", int timeout_s = 20) {
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-  if (!body.empty() || method == "POST" || method == "PUT") {
-    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  }
-  req += "\r\n" + body;
-  int fd = dstest::DialLoopback(port, timeout_s);
-  Reply r;
-  if (fd < 0) return r;
-  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string raw;
-  char buf[8192];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) raw.append(buf, static_cast<size_t>(n));
-  close(fd);
-  size_t end = raw.find("\r\n\r\n");
-  if (raw.size() < 12 || end == std::string::npos) return r;
-  r.status = std::atoi(raw.c_str() + 9);
-  r.reason = raw.substr(13, raw.find("\r\n") - 13);
-  size_t line = raw.find("\r\n") + 2;
-  while (line < end) {
-    size_t eol = raw.find("\r\n", line);
-    std::string h = raw.substr(line, eol - line);
-    size_t colon = h.find(':');
-    std::string name = h.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    size_t v = colon + 1;
-    while (v < h.size() && h[v] == ' ') ++v;
-    r.headers[name] = h.substr(v);
-    line = eol + 2;
-  }
-  r.body = raw.substr(end + 4);
-  return r;
-}
-
-using H = std::vector<std::pair<std::string, std::string>>;
+using dstest::Http;
+using dstest::Reply;
+using H = dstest::Headers;
 
 // One row of a table of requests: what to send, the status it must get.
 struct Row {

@@ -102,7 +102,9 @@ TEST_CASE("wake machine: a restored wake that was not answered is delivered agai
   WakeMachine m = Machine(DeliveryType::kWebhook);
   m.LinkStream("events/a", true, Off(0), Off(5));
   m.Restore(7, "w_x", "", 10'000, {{"events/a", Off(5)}}, false, false, 0, 0);
+  CHECK(m.NextDeadline() == 1);  // due at once, not at the lease's end
   REQUIRE(m.OnTime(1).kind == Effect::Kind::kDeliver);
+  CHECK(m.NextDeadline() == 10'000);
   CHECK(m.generation() == 7);
   CHECK(m.Callback(6, 7, "w_x", {}, false, 2).error == "FENCED");
 }
