@@ -23,8 +23,9 @@ namespace durablestreams::protocol {
 using Command = std::variant<CreateCommand, AppendCommand, ReadCommand, InfoCommand, DeleteCommand>;
 
 // Why `path` is not a stream path the protocol accepts (path.h), if it is
-// not: kInvalidPath, or kNotImplemented for the reserved "__ds" paths. For
-// the engine's commands as for requests.
+// not: kInvalidPath, or kNotImplemented for the reserved "__ds" paths (the
+// subscription APIs, served before this by Options::intercept when they
+// are on). For the engine's commands as for requests.
 std::optional<StreamError> CheckPath(std::string_view path);
 
 // What every request must pass before it is authorized: a method of the

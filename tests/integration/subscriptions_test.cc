@@ -550,3 +550,16 @@ TEST_CASE(
   REQUIRE(!parser.parse(jwks)["keys"].get_array().get(keys));
   CHECK(keys.size() == 1);
 }
+
+TEST_CASE("subscriptions: with --subscriptions off the __ds paths are 501 and hold no stream") {
+  dstest::TempDir dir;
+  dstest::ServerProcess server(kServer, dir.path(), {"--subscriptions", "off"});
+  int port = server.port();
+  Reply put = Http(port, "PUT", "/v1/stream/__ds/subscriptions/s", kJson,
+                   WebhookDef("a/*", "http://127.0.0.1:9/hook"));
+  CHECK(put.status == 501);
+  CHECK(put.body.find("NOT_IMPLEMENTED") != std::string::npos);
+  CHECK(Http(port, "GET", "/v1/stream/__ds/jwks.json").status == 501);
+  CHECK(Http(port, "PUT", "/v1/stream/__ds", kText).status == 501);
+  CHECK(Http(port, "PUT", "/v1/stream/a/__ds", kText).status == 201);  // only the first segment
+}
