@@ -16,6 +16,11 @@
 
 namespace durablestreams::auth {
 
+// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1): the one
+// Authorization header, scheme matched without case, spaces around the
+// token dropped; empty if there is none.
+std::string_view BearerToken(const Request& req);
+
 // 401 with the Bearer challenge; `invalid_token` adds error="invalid_token".
 Response Unauthorized(bool invalid_token, std::string_view message);
 Response Forbidden(std::string_view message);

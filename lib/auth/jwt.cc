@@ -10,19 +10,12 @@
 #include <cmath>
 
 #include "auth/base64url.h"
+#include "auth/digest.h"
 #include "protocol/errors.h"
 
 namespace durablestreams {
 
 namespace {
-
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -160,7 +153,7 @@ TokenCheck VerifyToken(std::string_view token, const std::vector<std::string>& s
   // The signature as its canonical encoding: 43 characters for 32 bytes.
   bool signed_ok = false;
   for (const std::string& secret : secrets) {
-    std::string expected = auth::Base64UrlEncode(HmacSha256(secret, signing_input));
+    std::string expected = auth::Base64UrlEncode(auth::HmacSha256(secret, signing_input));
     if (expected.size() == signature.size() &&
         CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) == 0) {
       signed_ok = true;  // no early exit: every secret costs the same
@@ -205,7 +198,7 @@ std::string MintToken(const TokenClaims& claims, std::string_view secret) {
   std::string token = auth::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})");
   token += '.';
   token += auth::Base64UrlEncode(payload);
-  std::string signature = auth::Base64UrlEncode(HmacSha256(secret, token));
+  std::string signature = auth::Base64UrlEncode(auth::HmacSha256(secret, token));
   token += '.';
   token += signature;
   return token;

@@ -24,7 +24,8 @@ bool IEqualsPrefix(std::string_view text, std::string_view prefix) {
   return true;
 }
 
-// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or empty.
+}  // namespace
+
 std::string_view BearerToken(const Request& req) {
   if (req.headers.Count("Authorization") != 1) return {};
   std::string_view v = *req.headers.Get("Authorization");
@@ -34,6 +35,8 @@ std::string_view BearerToken(const Request& req) {
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
   return v;
 }
+
+namespace {
 
 // Tokens this thread verified lately, by their bytes: a client sends the
 // same token with every request, and HMAC and two JSON parses cost more

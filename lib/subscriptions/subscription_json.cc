@@ -2,6 +2,8 @@
 // (subscription_json.h).
 #include "subscriptions/subscription_json.h"
 
+#include <simdjson.h>
+
 #include <ctime>
 
 #include "protocol/errors.h"
@@ -155,6 +157,32 @@ std::string ClaimBody(const WakeMachine& m, const std::string& token) {
   WakeStreams(m, &out);
   out += ",\"lease_ttl_ms\":" + std::to_string(m.config().lease_ttl_ms) + "}";
   return out;
+}
+
+std::optional<WakeRequest> ParseWakeRequest(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(body).get_object().get(obj)) return std::nullopt;
+  WakeRequest w;
+  std::string_view text;
+  if (obj["wake_id"].get_string().get(text)) return std::nullopt;
+  w.wake_id = std::string(text);
+  if (obj["generation"].get_int64().get(w.generation)) return std::nullopt;
+  simdjson::dom::element acks;
+  if (!obj["acks"].get(acks)) {
+    simdjson::dom::array list;
+    if (acks.get_array().get(list)) return std::nullopt;
+    for (simdjson::dom::element a : list) {
+      std::string_view stream, offset;
+      if (a["stream"].get_string().get(stream) || a["offset"].get_string().get(offset)) {
+        return std::nullopt;
+      }
+      w.acks.push_back({std::string(stream), std::string(offset)});
+    }
+  }
+  simdjson::dom::element done;
+  if (!obj["done"].get(done) && done.get_bool().get(w.done)) return std::nullopt;
+  return w;
 }
 
 }  // namespace durablestreams::subscriptions

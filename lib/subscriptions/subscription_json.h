@@ -1,7 +1,8 @@
 // lib/subscriptions/subscription_json.h
 //
 // The JSON bodies of the control APIs and deliveries (PROTOCOL.md §6.3,
-// §7.1, §7.2), written from a subscription's state. Every string goes
+// §7.1, §7.2), written from a subscription's state, and the body of a
+// callback, ack or release, read. Every string goes
 // through the one JSON string encoder (protocol/errors.h), so nothing a
 // client sent can break out of its value.
 //
@@ -10,7 +11,9 @@
 #define DURABLESTREAMS_LIB_SUBSCRIPTIONS_SUBSCRIPTION_JSON_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "subscriptions/wake_machine.h"
 
@@ -39,6 +42,16 @@ std::string WakeEventBody(const std::string& id, const std::string& stream, int6
 
 // A successful claim.
 std::string ClaimBody(const WakeMachine& m, const std::string& token);
+
+// The body of a callback, ack or release: {"wake_id", "generation",
+// "acks": [{"stream", "offset"}], "done"}; none if it is not that.
+struct WakeRequest {
+  std::string wake_id;
+  int64_t generation = -1;
+  std::vector<Ack> acks;
+  bool done = false;
+};
+std::optional<WakeRequest> ParseWakeRequest(const std::string& body);
 
 // `"2026-05-09T00:00:00.000Z"` for Unix milliseconds.
 std::string IsoTime(int64_t unix_ms);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "auth/authorizer.h"
 #include "durablestreams/project_auth.h"
 #include "durablestreams/subscriptions.h"
 #include "protocol/errors.h"
@@ -84,48 +85,6 @@ std::string NewWakeId() {
     id += kHex[c & 15];
   }
   return id;
-}
-
-// The body of a callback, ack or release.
-struct WakeRequest {
-  std::string wake_id;
-  int64_t generation = -1;
-  std::vector<Ack> acks;
-  bool done = false;
-};
-
-std::optional<WakeRequest> ParseWakeRequest(const std::string& body) {
-  simdjson::dom::parser parser;
-  simdjson::dom::object obj;
-  if (parser.parse(body).get_object().get(obj)) return std::nullopt;
-  WakeRequest w;
-  std::string_view text;
-  if (obj["wake_id"].get_string().get(text)) return std::nullopt;
-  w.wake_id = std::string(text);
-  if (obj["generation"].get_int64().get(w.generation)) return std::nullopt;
-  simdjson::dom::element acks;
-  if (!obj["acks"].get(acks)) {
-    simdjson::dom::array list;
-    if (acks.get_array().get(list)) return std::nullopt;
-    for (simdjson::dom::element a : list) {
-      std::string_view stream, offset;
-      if (a["stream"].get_string().get(stream) || a["offset"].get_string().get(offset)) {
-        return std::nullopt;
-      }
-      w.acks.push_back({std::string(stream), std::string(offset)});
-    }
-  }
-  simdjson::dom::element done;
-  if (!obj["done"].get(done) && done.get_bool().get(w.done)) return std::nullopt;
-  return w;
-}
-
-std::string BearerOf(const Request& req) {
-  const std::string* v = req.headers.Get("Authorization");
-  if (!v || v->size() < 7) return {};
-  std::string head = v->substr(0, 7);
-  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return head == "bearer " ? v->substr(7) : std::string();
 }
 
 struct Sub {
@@ -681,7 +640,7 @@ class ServiceImpl final : public SubscriptionService {
       default: break;
     }
     // Callback, ack, release: the wake's own bearer token.
-    WakeTokenCheck check = VerifyWakeToken(BearerOf(req), store_->token_key(), now);
+    WakeTokenCheck check = VerifyWakeToken(auth::BearerToken(req), store_->token_key(), now);
     if (!check.token) {
       bool expired = check.error == WakeTokenError::kExpired;
       Response r = SpecError(401, expired ? "TOKEN_EXPIRED" : "TOKEN_INVALID",

@@ -9,20 +9,13 @@
 #include <vector>
 
 #include "auth/base64url.h"
+#include "auth/digest.h"
 
 namespace durablestreams::subscriptions {
 
 namespace {
 
 constexpr std::string_view kPrefix = "dsw1.";
-
-std::string Mac(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
 
 bool ParseInt(std::string_view text, int64_t* out) {
   if (text.empty() || text.size() > 19) return false;
@@ -36,7 +29,7 @@ std::string MintWakeToken(const WakeToken& t, std::string_view key) {
   std::string payload = t.project + '\n' + t.subscription + '\n' + std::to_string(t.generation) +
                         '\n' + t.wake_id + '\n' + std::to_string(t.exp_ms);
   std::string token = std::string(kPrefix) + auth::Base64UrlEncode(payload);
-  std::string mac = auth::Base64UrlEncode(Mac(key, token));
+  std::string mac = auth::Base64UrlEncode(auth::HmacSha256(key, token));
   return token + '.' + mac;
 }
 
@@ -45,7 +38,7 @@ WakeTokenCheck VerifyWakeToken(std::string_view text, std::string_view key, int6
   if (text.size() > 4096 || text.substr(0, kPrefix.size()) != kPrefix) return result;
   size_t dot = text.rfind('.');
   if (dot < kPrefix.size()) return result;
-  std::string expected = auth::Base64UrlEncode(Mac(key, text.substr(0, dot)));
+  std::string expected = auth::Base64UrlEncode(auth::HmacSha256(key, text.substr(0, dot)));
   std::string_view mac = text.substr(dot + 1);
   if (mac.size() != expected.size() ||
       CRYPTO_memcmp(mac.data(), expected.data(), expected.size()) != 0) {

@@ -13,18 +13,12 @@
 #include <sstream>
 
 #include "auth/base64url.h"
+#include "auth/digest.h"
 #include "durablestreams/subscriptions.h"
 
 namespace durablestreams::subscriptions {
 
 namespace {
-
-std::string Sha256(std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
 
 // Writes `text` to a new file of mode 0600 at `path`, durably: a temporary
 // file, fsync, then link() (kept: another process made it first, use
@@ -73,7 +67,7 @@ WebhookKey::WebhookKey(EVP_PKEY* key) : key_(key) {
   x_ = auth::Base64UrlEncode(std::string_view(reinterpret_cast<char*>(raw), len));
   // RFC 7638 §3.2: the required members in lexicographic order, no spaces.
   std::string canonical = R"({"crv":"Ed25519","kty":"OKP","x":")" + x_ + "\"}";
-  kid_ = "ds_" + auth::Base64UrlEncode(Sha256(canonical));
+  kid_ = "ds_" + auth::Base64UrlEncode(auth::Sha256(canonical));
 }
 
 WebhookKey::~WebhookKey() {
