@@ -7,6 +7,10 @@
 //                                      (ROUNDS, default 3; waits SETTLE_S before reading)
 //   load lpfan    URL READERS          READERS long-polls at the tail, one append
 //   load ssefan   URL READERS RATE SECONDS   SSE readers, a writer at RATE msgs/s
+//   load estuary  URL READERS RATE SECONDS   the same, each reader on its own session
+//                                      stream subscribed to the written one
+//   load fanout   URL SUBSCRIBERS CONNECTIONS SECONDS   appends/s to one source with
+//                                      SUBSCRIBERS session streams (and copies/s)
 //
 // URL is the stream root (http://127.0.0.1:PORT/v1/stream). With LOAD_TOKEN
 // set, every request carries it as a bearer token (a server with --auth
@@ -108,6 +112,37 @@ bool Create(const Url& u, const std::string& path, const char* type) {
 std::string Tail(const Url& u, const std::string& path) {
   auto r = Client(u)->Head((u.prefix + "/" + path).c_str());
   return r ? r->get_header_value("Stream-Next-Offset") : "";
+}
+
+// Subscribes `n` new session streams to `source` (16 threads: the
+// subscribes share commits), and returns their ids (none on a failure).
+std::vector<std::string> SubscribeMany(const Url& u, const std::string& source, int n) {
+  std::string root = u.prefix.substr(0, u.prefix.rfind('/')) + "/estuary/subscribe/_default/";
+  std::string run = Unique("est");
+  std::vector<std::string> ids(n);
+  std::atomic<int> next{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&] {
+      auto c = Client(u);
+      for (int i; (i = next++) < n;) {
+        ids[i] = run + "-" + std::to_string(i);
+        httplib::Headers h;
+        if (const char* token = std::getenv("LOAD_TOKEN"); token && *token) {
+          h.emplace("Authorization", std::string("Bearer ") + token);
+        }
+        auto r = c->Post((root + source).c_str(), h, "{\"estuaryId\":\"" + ids[i] + "\"}",
+                         "application/json");
+        if (!r || r->status != 200) ++failed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (failed) {
+    std::fprintf(stderr, "load: %d subscribes failed\n", failed.load());
+    return {};
+  }
+  return ids;
 }
 
 // A raw connection for fan-out readers.
@@ -368,6 +403,134 @@ int Append(const Url& u, std::vector<double>* lats, long* errors, int conns, int
 
 }  // namespace
 
+// The live fan-out workloads: one SSE reader per request of `reqs`, a
+// writer appending to `write_path` at `rate` messages/s for `seconds`.
+int SseFan(const Url& u, const std::string& workload, const std::string& write_path,
+           const std::vector<std::string>& reqs, double rate, double seconds, double cpu0) {
+  std::vector<pollfd> fds;
+  for (const std::string& req : reqs) {
+    int fd = Dial(u);
+    if (fd < 0) break;
+    SendAll(fd, req);
+    fds.push_back({fd, POLLIN, 0});
+  }
+  int readers = static_cast<int>(reqs.size());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Messages are "m<seq>@<send time in us>;" so readers can time and order them.
+  std::atomic<bool> writing{true};
+  std::atomic<long> sent_count{0};
+  auto epoch = Clock::now();
+  std::vector<double> writer_ms;  // each append's round trip (the writer thread's)
+  std::thread writer([&] {
+    auto c = Client(u);
+    long seq = 0;
+    auto next = Clock::now();
+    while (std::chrono::duration<double>(Clock::now() - epoch).count() < seconds) {
+      long us = static_cast<long>(std::chrono::duration<double, std::micro>(Clock::now() - epoch).count());
+      std::string body = "m" + std::to_string(seq) + "@" + std::to_string(us) + ";";
+      auto t0 = Clock::now();
+      auto r = c->Post((u.prefix + "/" + write_path).c_str(), body, "text/plain");
+      writer_ms.push_back(Ms(Clock::now() - t0));
+      if (r && r->status == 204) ++seq;
+      next += std::chrono::microseconds(static_cast<long>(1e6 / rate));
+      std::this_thread::sleep_until(next);
+    }
+    sent_count = seq;
+    writing = false;
+  });
+  std::vector<long> expect(fds.size(), 0);
+  long bad = 0;
+  std::vector<double> lat;
+  lat.reserve(static_cast<size_t>(readers * rate * seconds));
+  // A reading thread stops once the writer has stopped and each of its
+  // readers has every message, or 30 s after the writer stopped (a slow
+  // server's readers may still be catching up; those that are not done
+  // then count as incomplete).
+  auto done = [&](int t, int threads) {
+    if (writing) return false;
+    if (Ms(Clock::now() - epoch) > (seconds + 30) * 1000) return true;
+    for (size_t i = t; i < fds.size(); i += threads) {
+      if (expect[i] != sent_count) return false;
+    }
+    return true;
+  };
+  // The readers are split between two reading threads (one per core here),
+  // each with its own epoll: one thread draining 5000 sockets per message
+  // would be much of what the latency measures.
+  const int threads = 2;
+  std::vector<std::thread> reading;
+  std::mutex merge_mu;
+  for (int t = 0; t < threads; ++t) {
+    reading.emplace_back([&, t] {
+      std::vector<std::string> pending(fds.size());
+      long my_bad = 0;
+      std::vector<double> my_lat;
+      my_lat.reserve(static_cast<size_t>(readers * rate * seconds / threads + 1024));
+      // epoll: each wake-up costs the readers that have data, not all of them.
+      int ep = epoll_create1(0);
+      for (size_t i = t; i < fds.size(); i += threads) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = i;
+        epoll_ctl(ep, EPOLL_CTL_ADD, fds[i].fd, &ev);
+      }
+      std::vector<epoll_event> ready(1024);
+      std::vector<char> buf(1 << 16);
+      while (!done(t, threads)) {
+        int n_ready = epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 50);
+        for (int e = 0; e < n_ready; ++e) {
+          size_t i = ready[e].data.u64;
+          ssize_t n;
+          // A short read has taken all there was: asking again would only cost
+          // a syscall per reader per event (epoll reports what is left anyway).
+          while ((n = recv(fds[i].fd, buf.data(), buf.size(), 0)) > 0) {
+            pending[i].append(buf.data(), static_cast<size_t>(n));
+            if (static_cast<size_t>(n) < buf.size()) break;
+          }
+          if (n == 0) epoll_ctl(ep, EPOLL_CTL_DEL, fds[i].fd, nullptr);  // closed
+          // Whole lines only; a data line may batch several messages "m1@t;m2@t;".
+          double now_us = std::chrono::duration<double, std::micro>(Clock::now() - epoch).count();
+          size_t line_start = 0, eol;
+          while ((eol = pending[i].find('\n', line_start)) != std::string::npos) {
+            if (pending[i].compare(line_start, 6, "data:m") == 0) {
+              size_t p = line_start + 5;
+              while (p < eol && pending[i][p] == 'm') {
+                size_t at = pending[i].find('@', p), semi = pending[i].find(';', p);
+                if (at == std::string::npos || semi == std::string::npos || semi > eol) break;
+                long seq = std::atol(pending[i].c_str() + p + 1);
+                long us = std::atol(pending[i].c_str() + at + 1);
+                if (seq != expect[i]) ++my_bad;
+                expect[i] = seq + 1;
+                my_lat.push_back((now_us - us) / 1000.0);
+                p = semi + 1;
+              }
+            }
+            line_start = eol + 1;
+          }
+          pending[i].erase(0, line_start);
+          if (pending[i].size() > 1 << 20) pending[i].erase(0, pending[i].size() - 4096);
+        }
+      }
+      close(ep);
+      std::lock_guard<std::mutex> lock(merge_mu);
+      bad += my_bad;
+      lat.insert(lat.end(), my_lat.begin(), my_lat.end());
+    });
+  }
+  for (auto& r : reading) r.join();
+  writer.join();
+  long complete = 0;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (expect[i] == sent_count) ++complete;
+    close(fds[i].fd);
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - epoch).count();
+  std::printf("result %s readers=%zu sent=%ld writer_rate=%.1f writer_p99=%.1f complete=%ld bad=%ld p50=%.1f p99=%.1f cpu=%.2f\n",
+              workload.c_str(), fds.size(), sent_count.load(), sent_count / seconds, Pct(writer_ms, 0.99), complete, bad,
+              Pct(lat, 0.5), Pct(lat, 0.99), (CpuSeconds() - cpu0) / secs);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: load WORKLOAD URL ...\n");
@@ -523,133 +686,43 @@ int main(int argc, char** argv) {
 
   if (w == "ssefan") {
     int readers = static_cast<int>(arg(3, 1000));
-    double rate = arg(4, 20);
-    double seconds = arg(5, 10);
     std::string path = Unique("ssefan");
     Create(u, path, "text/plain");
     std::string offset = Tail(u, path);
     std::string req = "GET " + u.prefix + "/" + path + "?live=sse&offset=" + offset +
                       " HTTP/1.1\r\nHost: x\r\n" + AuthLine() + "\r\n";
-    std::vector<pollfd> fds;
-    for (int i = 0; i < readers; ++i) {
-      int fd = Dial(u);
-      if (fd < 0) break;
-      SendAll(fd, req);
-      fds.push_back({fd, POLLIN, 0});
+    return SseFan(u, w, path, std::vector<std::string>(readers, req), arg(4, 20), arg(5, 10), cpu0);
+  }
+  if (w == "estuary") {  // one SSE reader per session stream, all subscribed to one source
+    int readers = static_cast<int>(arg(3, 1000));
+    std::string path = Unique("estsrc");
+    Create(u, path, "text/plain");
+    std::vector<std::string> ids = SubscribeMany(u, path, readers);
+    if (ids.empty()) return 1;
+    std::vector<std::string> reqs;
+    for (const std::string& id : ids) {
+      reqs.push_back("GET " + u.prefix + "/" + id + "?live=sse&offset=-1 HTTP/1.1\r\nHost: x\r\n" +
+                     AuthLine() + "\r\n");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    // Messages are "m<seq>@<send time in us>;" so readers can time and order them.
-    std::atomic<bool> writing{true};
-    std::atomic<long> sent_count{0};
-    auto epoch = Clock::now();
-    std::vector<double> writer_ms;  // each append's round trip (the writer thread's)
-    std::thread writer([&] {
-      auto c = Client(u);
-      long seq = 0;
-      auto next = Clock::now();
-      while (std::chrono::duration<double>(Clock::now() - epoch).count() < seconds) {
-        long us = static_cast<long>(std::chrono::duration<double, std::micro>(Clock::now() - epoch).count());
-        std::string body = "m" + std::to_string(seq) + "@" + std::to_string(us) + ";";
-        auto t0 = Clock::now();
-        auto r = c->Post((u.prefix + "/" + path).c_str(), body, "text/plain");
-        writer_ms.push_back(Ms(Clock::now() - t0));
-        if (r && r->status == 204) ++seq;
-        next += std::chrono::microseconds(static_cast<long>(1e6 / rate));
-        std::this_thread::sleep_until(next);
-      }
-      sent_count = seq;
-      writing = false;
-    });
-    std::vector<long> expect(fds.size(), 0);
-    long bad = 0;
-    std::vector<double> lat;
-    lat.reserve(static_cast<size_t>(readers * rate * seconds));
-    // A reading thread stops once the writer has stopped and each of its
-    // readers has every message, or 30 s after the writer stopped (a slow
-    // server's readers may still be catching up; those that are not done
-    // then count as incomplete).
-    auto done = [&](int t, int threads) {
-      if (writing) return false;
-      if (Ms(Clock::now() - epoch) > (seconds + 30) * 1000) return true;
-      for (size_t i = t; i < fds.size(); i += threads) {
-        if (expect[i] != sent_count) return false;
-      }
-      return true;
-    };
-    // The readers are split between two reading threads (one per core here),
-    // each with its own epoll: one thread draining 5000 sockets per message
-    // would be much of what the latency measures.
-    const int threads = 2;
-    std::vector<std::thread> reading;
-    std::mutex merge_mu;
-    for (int t = 0; t < threads; ++t) {
-      reading.emplace_back([&, t] {
-        std::vector<std::string> pending(fds.size());
-        long my_bad = 0;
-        std::vector<double> my_lat;
-        my_lat.reserve(static_cast<size_t>(readers * rate * seconds / threads + 1024));
-        // epoll: each wake-up costs the readers that have data, not all of them.
-        int ep = epoll_create1(0);
-        for (size_t i = t; i < fds.size(); i += threads) {
-          epoll_event ev{};
-          ev.events = EPOLLIN;
-          ev.data.u64 = i;
-          epoll_ctl(ep, EPOLL_CTL_ADD, fds[i].fd, &ev);
-        }
-        std::vector<epoll_event> ready(1024);
-        std::vector<char> buf(1 << 16);
-        while (!done(t, threads)) {
-          int n_ready = epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 50);
-          for (int e = 0; e < n_ready; ++e) {
-            size_t i = ready[e].data.u64;
-            ssize_t n;
-            // A short read has taken all there was: asking again would only cost
-            // a syscall per reader per event (epoll reports what is left anyway).
-            while ((n = recv(fds[i].fd, buf.data(), buf.size(), 0)) > 0) {
-              pending[i].append(buf.data(), static_cast<size_t>(n));
-              if (static_cast<size_t>(n) < buf.size()) break;
-            }
-            if (n == 0) epoll_ctl(ep, EPOLL_CTL_DEL, fds[i].fd, nullptr);  // closed
-            // Whole lines only; a data line may batch several messages "m1@t;m2@t;".
-            double now_us = std::chrono::duration<double, std::micro>(Clock::now() - epoch).count();
-            size_t line_start = 0, eol;
-            while ((eol = pending[i].find('\n', line_start)) != std::string::npos) {
-              if (pending[i].compare(line_start, 6, "data:m") == 0) {
-                size_t p = line_start + 5;
-                while (p < eol && pending[i][p] == 'm') {
-                  size_t at = pending[i].find('@', p), semi = pending[i].find(';', p);
-                  if (at == std::string::npos || semi == std::string::npos || semi > eol) break;
-                  long seq = std::atol(pending[i].c_str() + p + 1);
-                  long us = std::atol(pending[i].c_str() + at + 1);
-                  if (seq != expect[i]) ++my_bad;
-                  expect[i] = seq + 1;
-                  my_lat.push_back((now_us - us) / 1000.0);
-                  p = semi + 1;
-                }
-              }
-              line_start = eol + 1;
-            }
-            pending[i].erase(0, line_start);
-            if (pending[i].size() > 1 << 20) pending[i].erase(0, pending[i].size() - 4096);
-          }
-        }
-        close(ep);
-        std::lock_guard<std::mutex> lock(merge_mu);
-        bad += my_bad;
-        lat.insert(lat.end(), my_lat.begin(), my_lat.end());
-      });
+    return SseFan(u, w, path, reqs, arg(4, 20), arg(5, 10), cpu0);
+  }
+  if (w == "fanout") {  // load fanout URL SUBSCRIBERS CONNECTIONS SECONDS: publish throughput
+    int subscribers = static_cast<int>(arg(3, 1000));
+    int conns = static_cast<int>(arg(4, 8));
+    double seconds = arg(5, 5);
+    std::string run = Unique("fanout");
+    Create(u, run + "-0", "application/octet-stream");
+    if (SubscribeMany(u, run + "-0", subscribers).empty()) return 1;
+    std::vector<double> lats;
+    long errors = 0;
+    auto a0 = Clock::now();
+    if (Append(u, &lats, &errors, conns, 1, 100, seconds, "application/octet-stream", "", run) != 0) {
+      return 1;
     }
-    for (auto& r : reading) r.join();
-    writer.join();
-    long complete = 0;
-    for (size_t i = 0; i < fds.size(); ++i) {
-      if (expect[i] == sent_count) ++complete;
-      close(fds[i].fd);
-    }
-    double secs = std::chrono::duration<double>(Clock::now() - epoch).count();
-    std::printf("result ssefan readers=%zu sent=%ld writer_rate=%.1f writer_p99=%.1f complete=%ld bad=%ld p50=%.1f p99=%.1f cpu=%.2f\n",
-                fds.size(), sent_count.load(), sent_count / seconds, Pct(writer_ms, 0.99), complete, bad,
-                Pct(lat, 0.5), Pct(lat, 0.99), (CpuSeconds() - cpu0) / secs);
+    double elapsed = std::chrono::duration<double>(Clock::now() - a0).count();
+    double rate = lats.size() / elapsed;
+    std::printf("result fanout subscribers=%d rate=%.0f copies=%.0f p50=%.3f p99=%.3f errors=%ld\n",
+                subscribers, rate, rate * subscribers, Pct(lats, 0.5), Pct(lats, 0.99), errors);
     return 0;
   }
   if (w == "hold") {  // load hold URL READERS SECONDS [sse|long-poll]: idle readers, for RSS per reader

@@ -8,14 +8,15 @@
 #      the cold tier in a directory and in an S3-compatible server), the cold
 #      tier's end-to-end S3 test (100,000 messages, faults, SigV4 checked by
 #      an independent signer), the package consumers (install, find_package,
-#      add_subdirectory, pkg-config) and the crash torture in its short modes
-#      (24 kill -9 cycles, then 12 with rotation all the time);
+#      add_subdirectory, pkg-config), the crash torture in its short modes
+#      (24 kill -9 cycles, then 12 with rotation all the time) and the
+#      estuary torture (exactly-once fan-out, 6 kill -9 cycles);
 #   3. builds with ASan+UBSan and runs unit and integration tests;
 #   4. builds with TSan and runs unit and integration tests;
 #   5. builds the libFuzzer targets with clang and runs each for 30 s;
 #   6. runs the benchmark harnesses (bench/run.sh, bench/cold.sh,
-#      bench/subscriptions.sh) in their
-#      quick modes (figures, no targets).
+#      bench/subscriptions.sh, bench/estuary.sh) in their quick modes
+#      (figures, no targets).
 # Ends with the line "N passed, M failed" (test programs across all builds).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,6 +86,7 @@ bench_quick() {
 bench_quick "benchmark harness" run.sh "append 1 conn" 16
 bench_quick "cold tier bench" cold.sh "cold, cached" 20
 bench_quick "subscriptions bench" subscriptions.sh "append -> all 1,000" 20
+bench_quick "estuary bench" estuary.sh "300 session streams" 10
 
 echo
 echo "$passed passed, $failed failed"

@@ -405,7 +405,7 @@ class Loop {
     for (auto& [k, v] : c.head.headers) req.headers.Add(std::move(k), std::move(v));
     c.head.headers.clear();
     req.body = std::move(body);
-    if (route) return Respond(c, route->handler(req), gen);
+    if (route && !route->async_handler) return Respond(c, route->handler(req), gen);
 
     std::weak_ptr<Conn> weak = c.shared_from_this();
     Loop* loop = this;
@@ -421,6 +421,7 @@ class Loop {
         if (auto conn = weak.lock()) loop->Respond(*conn, std::move(*shared), gen);
       });
     };
+    if (route) return route->async_handler(std::move(req), std::move(done));
     if (reads_ && (req.method == Method::kGet || req.method == Method::kHead)) {
       auto shared = std::make_shared<Request>(std::move(req));
       StreamEngine* engine = engine_;
@@ -698,7 +699,7 @@ Result<std::unique_ptr<EventServer>> EventServer::Start(StreamEngine& engine,
     return Status::InvalidArgument("prefix must start and end with '/'");
   }
   for (const Route& r : options.routes) {
-    if (!whole_segment(r.prefix) || !r.handler || r.prefix == options.prefix) {
+    if (!whole_segment(r.prefix) || (!r.handler && !r.async_handler) || r.prefix == options.prefix) {
       return Status::InvalidArgument(
           "a route needs a handler and a prefix of its own that starts and ends with '/'");
     }

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "durablestreams/live_stream.h"
@@ -90,7 +91,12 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
     auto serve = [route, root = route.prefix](const httplib::Request& req, httplib::Response& res) {
       Request r = ToRequest(root, req);
       bool head = r.method == Method::kHead;
-      SendPlain(route.handler(r), head, res);
+      if (!route.async_handler) return SendPlain(route.handler(r), head, res);
+      auto promise = std::make_shared<std::promise<Response>>();
+      auto answer = promise->get_future();
+      route.async_handler(std::move(r),
+                          [promise](Response out) { promise->set_value(std::move(out)); });
+      SendPlain(answer.get(), head, res);
     };
     std::string route_pattern = route.prefix + "(.+)";
     server.Get(route_pattern, serve);

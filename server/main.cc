@@ -10,7 +10,7 @@
 //                          [--transport event|httplib] [--threads N]
 //                          [--auth none|jwt] [--auth-clock-skew 60s]
 //                          [--subscriptions on|off] [--public-url URL]
-//                          [--webhook-timeout 10s]
+//                          [--webhook-timeout 10s] [--estuary-ttl 24h]
 //   durable-streams-server project ... | token ...   (server/cli.cc)
 //
 // The S3 store takes its credentials from DS_S3_ACCESS_KEY_ID and
@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "durablestreams/estuary_api.h"
 #include "durablestreams/project_auth.h"
 #include "durablestreams/project_config_api.h"
 #include "durablestreams/segment_store.h"
@@ -84,6 +85,8 @@ void Usage() {
                "                            listening address)\n"
                "  --webhook-timeout DUR     a webhook delivery's whole time limit, 100ms to\n"
                "                            10m (default 10s; connecting at most 5s of it)\n"
+               "  --estuary-ttl DUR         a session stream expires this long after its last\n"
+               "                            subscribe (default 24h; docs/estuaries.md)\n"
                "  --fault-rotation put:N|commit:N  a test hook: _exit(86) right after the\n"
                "                            upload (or the commit) that brings the segments\n"
                "                            uploaded (or recorded) to N; never in production\n"
@@ -92,7 +95,7 @@ void Usage() {
                "  remove-secret|delete ..., durable-streams-server token NAME --scope S\n");
 }
 
-// "30s", "500ms", "2m", or a bare number of seconds.
+// "30s", "500ms", "2m", "24h", or a bare number of seconds.
 bool ParseDuration(const char* text, std::chrono::milliseconds* out) {
   char* end = nullptr;
   double v = std::strtod(text, &end);
@@ -105,6 +108,8 @@ bool ParseDuration(const char* text, std::chrono::milliseconds* out) {
     ms = v;
   } else if (unit == "m") {
     ms = v * 60000;
+  } else if (unit == "h") {
+    ms = v * 3600000;
   } else {
     return false;
   }
@@ -257,6 +262,10 @@ int main(int argc, char** argv) {
     } else if (a == "--webhook-timeout") {
       ok = ParseDuration(value(), &webhook_timeout) && webhook_timeout.count() >= 100 &&
            webhook_timeout.count() <= 600000;
+    } else if (a == "--estuary-ttl") {
+      std::chrono::milliseconds ttl{0};
+      ok = ParseDuration(value(), &ttl) && ttl.count() >= 1000;
+      options.estuary_ttl = std::chrono::duration_cast<std::chrono::seconds>(ttl);
     } else if (a == "--fault-rotation") {
       ok = SetRotationFault(value(), &sqlite.test_hooks);
     } else if (a == "--help" || a == "-h") {
@@ -379,6 +388,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  routes.push_back({std::string(durablestreams::kEstuaryRoot), nullptr,
+                    durablestreams::EstuaryApi(*engine)});
   auto stream_root = [&](int bound_port) {
     if (subs && public_url.empty()) {
       subs->SetPublicRoot("http://" + host + ":" + std::to_string(bound_port) + "/v1/stream/");

@@ -38,6 +38,7 @@ enum class ErrorCode {
   kSeqConflict,           // STREAM_SEQ_CONFLICT: Stream-Seq did not increase
   kProducerSeqGap,        // PRODUCER_SEQ_GAP
   kPayloadTooLarge,       // PAYLOAD_TOO_LARGE
+  kEstuaryNotFound,       // ESTUARY_NOT_FOUND: no session stream there (estuary.h)
   kNotImplemented,        // NOT_IMPLEMENTED
   kUnavailable,           // UNAVAILABLE: shutting down or storage busy; retry
   kStorageFull,           // STORAGE_FULL

@@ -43,6 +43,7 @@ class MemoryStorage final : public Storage {
   std::map<int64_t, StreamRecord> streams_;
   std::map<int64_t, std::vector<StoredMessage>> messages_;  // by stream, in order
   std::map<std::pair<int64_t, std::string>, ProducerRecord> producers_;
+  std::map<std::pair<int64_t, int64_t>, FanoutLink> links_;
   Status fail_;
   int64_t applied_ = 0;
 };

@@ -65,6 +65,10 @@ struct Options {
   // run). false: Handle() never waits for storage.
   bool commit_on_caller = true;
 
+  // A session stream (estuary.h) expires this long after its last
+  // subscribe. Each subscribe renews it.
+  std::chrono::seconds estuary_ttl{24 * 3600};
+
   // Cache-Control of catch-up and long-poll 200 responses.
   CacheVisibility cache_visibility = CacheVisibility::kPublic;
 

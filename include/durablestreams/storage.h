@@ -86,6 +86,17 @@ struct StreamRecord {
   // A non-public stream's reader key (Stream-Reader-Key): a read that
   // carries it may be stored by a shared cache. Empty for public streams.
   std::string reader_key;
+  // A session stream (estuary.h): made by a subscribe, it takes copies of
+  // its sources' appends. Only such a stream may be subscribed to sources.
+  bool estuary = false;
+};
+
+// A fan-out link (estuary.h): every append to stream `source_id` after the
+// link was made is also appended, in the same commit, to `target_id`.
+struct FanoutLink {
+  int64_t source_id = 0;
+  int64_t target_id = 0;
+  int64_t subscribed_at_ms = 0;
 };
 
 struct ProducerRecord {
@@ -122,31 +133,36 @@ struct AppendRecord {
 };
 
 // Everything one group commit changes. Applied in this order: deletions,
-// stream upserts, producer upserts, appends, touches.
+// stream upserts, link removals, link additions, producer upserts, appends,
+// touches.
 struct WriteBatch {
-  std::vector<int64_t> delete_streams;        // with their messages and producers
+  // With their messages, producers and every fan-out link from or to them.
+  std::vector<int64_t> delete_streams;
   std::vector<StreamRecord> upsert_streams;   // insert or replace by id
+  std::vector<FanoutLink> remove_links;       // by (source_id, target_id)
+  std::vector<FanoutLink> add_links;          // insert or replace
   std::vector<ProducerRecord> upsert_producers;
   std::vector<AppendRecord> appends;
   // (stream id, last_access_ms) for streams whose only change is a read.
   std::vector<std::pair<int64_t, int64_t>> touches;
 
   bool empty() const {
-    return delete_streams.empty() && upsert_streams.empty() &&
-           upsert_producers.empty() && appends.empty() && touches.empty();
+    return delete_streams.empty() && upsert_streams.empty() && remove_links.empty() &&
+           add_links.empty() && upsert_producers.empty() && appends.empty() && touches.empty();
   }
 };
 
 struct LoadedState {
   std::vector<StreamRecord> streams;
   std::vector<ProducerRecord> producers;
+  std::vector<FanoutLink> links;
 };
 
 class Storage {
  public:
   virtual ~Storage() = default;
 
-  // Reads every stream and producer record (at engine start). A stream's
+  // Reads every stream, producer and link record (at engine start). A stream's
   // tail is the larger of its record's and the end of its last append.
   virtual Status Load(LoadedState* out) = 0;
 

@@ -3,7 +3,7 @@
 // StreamEngine owns durable, append-only byte streams and serves the Durable
 // Streams protocol (PROTOCOL.md). Its core takes typed commands (commands.h)
 // and answers typed outcomes (outcomes.h): Create, Append, Close, Read,
-// Info, Delete. Handle() is the transport's entry: it decodes a
+// Info, Delete; and the estuary operations (estuary.h). Handle() is the transport's entry: it decodes a
 // transport-neutral Request into a command, runs it and encodes the outcome
 // as a Response. The engine knows nothing of sockets or HTTP libraries.
 //
@@ -32,6 +32,7 @@
 #include <memory>
 
 #include "durablestreams/commands.h"
+#include "durablestreams/estuary.h"
 #include "durablestreams/options.h"
 #include "durablestreams/outcomes.h"
 #include "durablestreams/request.h"
@@ -71,6 +72,15 @@ class StreamEngine {
   virtual void Read(ReadCommand command, ReadCallback done) = 0;
   virtual void Info(InfoCommand command, InfoCallback done) = 0;
   virtual void Delete(DeleteCommand command, DeleteCallback done) = 0;
+
+  // Estuaries: session streams subscribed to source streams (estuary.h).
+  // Each goes through the commit pipeline like an append, so its place in
+  // commit order against every append is exact.
+  virtual void Subscribe(EstuarySubscribeCommand command, EstuarySubscribeCallback done) = 0;
+  virtual void Unsubscribe(EstuaryUnsubscribeCommand command,
+                           EstuaryUnsubscribeCallback done) = 0;
+  virtual void GetEstuary(EstuaryInfoCommand command, EstuaryInfoCallback done) = 0;
+  virtual void DeleteEstuary(EstuaryDeleteCommand command, DeleteCallback done) = 0;
 
   // Serves one HTTP request for the stream `request.path`: decodes it into a
   // command, asks the authorization hook, runs the command and encodes its

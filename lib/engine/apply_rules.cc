@@ -79,6 +79,7 @@ std::string EngineImpl::PathOf(Batch& batch, int64_t id) {
 // every soft-deleted source that only it kept (the cascade up the chain),
 // all in this batch's transaction.
 void EngineImpl::Remove(Batch& batch, StagedStream& staged) {
+  DropLinks(batch, staged.rec.id);
   if (Children(batch, staged.rec.id) > 0) {
     if (!staged.rec.soft_deleted) {
       staged.rec.soft_deleted = true;
@@ -358,7 +359,8 @@ void EngineImpl::ApplyAppend(Batch& batch, Op& op) {
   if (op.stream_seq && !rec.last_stream_seq.empty() && *op.stream_seq <= rec.last_stream_seq) {
     return op.Refuse(MakeError(ErrorCode::kSeqConflict, "Stream-Seq must increase"));
   }
-  // Accepted: apply.
+  // Accepted: apply, with the copies to the session streams subscribed.
+  CopyToTargets(batch, rec.id, op.messages);
   AppendMessages(batch, staged, op.messages);
   if (op.stream_seq) rec.last_stream_seq = *op.stream_seq;
   rec.last_access_ms = batch.now;
@@ -379,7 +381,7 @@ void EngineImpl::ApplyAppend(Batch& batch, Op& op) {
 }
 
 void EngineImpl::ApplyDelete(Batch& batch, Op& op) {
-  StagedStream* found = LiveStreamInBatch(batch, op);
+  StagedStream* found = op.estuary_only ? EstuaryInBatch(batch, op) : LiveStreamInBatch(batch, op);
   if (found) Remove(batch, *found);
 }
 

@@ -39,9 +39,21 @@ inline StreamError MakeError(ErrorCode code, std::string message) {
 // can be without the stream (Create/Append in engine.cc), and answered once
 // its batch is committed or has failed.
 struct Op {
-  enum class Kind { kCreate, kAppend, kDelete, kExpire, kSweep };
+  enum class Kind {
+    kCreate,
+    kAppend,
+    kDelete,
+    kExpire,
+    kSweep,
+    kSubscribe,
+    kUnsubscribe,
+    kEstuaryInfo
+  };
   Kind kind = Kind::kAppend;
-  std::string path;
+  std::string path;  // kSubscribe, kUnsubscribe: the source
+  // kSubscribe, kUnsubscribe, kEstuaryInfo; kDelete of a session stream only
+  std::string estuary;
+  bool estuary_only = false;  // kDelete: refuse a stream that is not a session stream
   // kCreate
   std::string location;
   bool content_type_given = false;
@@ -69,15 +81,24 @@ struct Op {
   CreateOutcome created;
   AppendOutcome appended;
   DeleteOutcome deleted;
+  EstuarySubscribeOutcome subscribed;
+  EstuaryUnsubscribeOutcome unsubscribed;
+  EstuaryInfoOutcome estuary_info;
   CreateCallback on_create;
   AppendCallback on_append;
   DeleteCallback on_delete;
+  EstuarySubscribeCallback on_subscribe;
+  EstuaryUnsubscribeCallback on_unsubscribe;
+  EstuaryInfoCallback on_estuary_info;
 
   void Refuse(StreamError e) {
     switch (kind) {
       case Kind::kCreate: created.error = std::move(e); break;
       case Kind::kAppend: appended.error = std::move(e); break;
       case Kind::kDelete: deleted.error = std::move(e); break;
+      case Kind::kSubscribe: subscribed.error = std::move(e); break;
+      case Kind::kUnsubscribe: unsubscribed.error = std::move(e); break;
+      case Kind::kEstuaryInfo: estuary_info.error = std::move(e); break;
       default: break;
     }
   }
@@ -86,6 +107,9 @@ struct Op {
     if (on_create) std::exchange(on_create, nullptr)(std::move(created));
     if (on_append) std::exchange(on_append, nullptr)(std::move(appended));
     if (on_delete) std::exchange(on_delete, nullptr)(std::move(deleted));
+    if (on_subscribe) std::exchange(on_subscribe, nullptr)(std::move(subscribed));
+    if (on_unsubscribe) std::exchange(on_unsubscribe, nullptr)(std::move(unsubscribed));
+    if (on_estuary_info) std::exchange(on_estuary_info, nullptr)(std::move(estuary_info));
   }
 };
 
@@ -111,6 +135,10 @@ struct Batch {
   std::map<std::pair<int64_t, std::string>, protocol::ProducerState> producers;
   std::vector<AppendRecord> appends;
   std::unordered_map<int64_t, int64_t> children_delta;  // forks made (+) or removed (-)
+  // Fan-out links made (the time of the subscribe) or removed (none), by
+  // (source, target); and the paths of session streams made in this batch.
+  std::map<std::pair<int64_t, int64_t>, std::optional<int64_t>> link_changes;
+  std::unordered_map<int64_t, std::string> new_paths;
   WriteBatch wb;
 };
 

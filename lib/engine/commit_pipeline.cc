@@ -138,6 +138,9 @@ void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Op>>& ops) {
         case Op::Kind::kDelete: ApplyDelete(batch, op); break;
         case Op::Kind::kExpire: StreamInBatch(batch, op.path); break;
         case Op::Kind::kSweep: ApplySweep(batch); break;
+        case Op::Kind::kSubscribe: ApplySubscribe(batch, op); break;
+        case Op::Kind::kUnsubscribe: ApplyUnsubscribe(batch, op); break;
+        case Op::Kind::kEstuaryInfo: ApplyEstuaryInfo(batch, op); break;
       }
     }
     CommitBatch(batch, ops, begin, i);
@@ -170,6 +173,7 @@ void EngineImpl::CommitBatch(Batch& batch, std::vector<std::unique_ptr<Op>>& ops
   for (auto& a : batch.appends) {
     if (!gone.count(a.stream_id)) batch.wb.appends.push_back(std::move(a));
   }
+  StageLinks(batch);
   Status s = storage_->Apply(batch.wb);
   if (!s.ok()) {
     // Nothing of the batch is stored: answer every op with the failure.
@@ -233,6 +237,7 @@ void EngineImpl::Publish(Batch& batch) {
   }
   for (auto& s : batch.removed) children_.erase(s->id);
   for (auto& s : batch.removed) producers_.erase(s->id);
+  PublishLinks(batch);
   for (auto& [key, st] : batch.producers) {
     if (!batch.dropped_ids.count(key.first)) producers_[key.first][key.second] = st;
   }

@@ -68,6 +68,10 @@ Status EngineImpl::Start() {
   for (ProducerRecord& p : state.producers) {
     producers_[p.stream_id][p.producer_id] = {p.epoch, p.last_seq};
   }
+  for (const FanoutLink& l : state.links) {
+    fanout_[l.source_id][l.target_id] = l.subscribed_at_ms;
+    fanin_[l.target_id].insert(l.source_id);
+  }
   writer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ds-commit");
     WriterLoop();

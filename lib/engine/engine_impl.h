@@ -31,6 +31,8 @@
 //                       on the caller's thread
 //   commit_pipeline.cc  the queue, the writer's turn, commit and publish
 //   apply_rules.cc      what each mutation does to the batch's state
+//   fanout.cc           estuaries: subscribe, unsubscribe, and the copies of
+//                       an append to the session streams subscribed to it
 //   reads.cc            catch-up reads, long-polls, Info
 //   live_readers.cc     SSE responses and waking live readers after a commit
 //   http_entry.cc       StreamEngine::Handle: decode, authorize, run, encode
@@ -39,7 +41,9 @@
 
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
+#include <set>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -82,6 +86,10 @@ class EngineImpl final : public StreamEngine {
   void Read(ReadCommand command, ReadCallback done) override;
   void Info(InfoCommand command, InfoCallback done) override;
   void Delete(DeleteCommand command, DeleteCallback done) override;
+  void Subscribe(EstuarySubscribeCommand command, EstuarySubscribeCallback done) override;
+  void Unsubscribe(EstuaryUnsubscribeCommand command, EstuaryUnsubscribeCallback done) override;
+  void GetEstuary(EstuaryInfoCommand command, EstuaryInfoCallback done) override;
+  void DeleteEstuary(EstuaryDeleteCommand command, DeleteCallback done) override;
   void Shutdown() override;
   std::vector<StreamSummary> ListStreams(const std::string& prefix) override;
   const Options& options() const override { return options_; }
@@ -119,6 +127,19 @@ class EngineImpl final : public StreamEngine {
   void ApplyAppend(Batch& batch, Op& op);
   void ApplyDelete(Batch& batch, Op& op);
   void ApplySweep(Batch& batch);
+
+  // fanout.cc
+  std::vector<int64_t> TargetsOf(const Batch& batch, int64_t source) const;
+  std::vector<std::pair<int64_t, int64_t>> SourcesOf(const Batch& batch, int64_t target) const;
+  bool Linked(const Batch& batch, int64_t source, int64_t target) const;
+  void DropLinks(Batch& batch, int64_t id);
+  void CopyToTargets(Batch& batch, int64_t source, const protocol::MessageList& messages);
+  StagedStream* EstuaryInBatch(Batch& batch, Op& op);
+  void ApplySubscribe(Batch& batch, Op& op);
+  void ApplyUnsubscribe(Batch& batch, Op& op);
+  void ApplyEstuaryInfo(Batch& batch, Op& op);
+  void StageLinks(Batch& batch);
+  void PublishLinks(const Batch& batch);
 
   // reads.cc
   std::shared_ptr<Stream> FindReadable(const std::string& path,
@@ -179,6 +200,9 @@ class EngineImpl final : public StreamEngine {
   int64_t next_id_ = 1;
   std::unordered_map<int64_t, int64_t> children_;  // stream id -> forks that read from it
   std::unordered_map<int64_t, std::unordered_map<std::string, protocol::ProducerState>> producers_;
+  // Fan-out links: source -> (target -> subscribed at), and target -> sources.
+  std::unordered_map<int64_t, std::map<int64_t, int64_t>> fanout_;
+  std::unordered_map<int64_t, std::set<int64_t>> fanin_;
 };
 
 }  // namespace durablestreams::engine

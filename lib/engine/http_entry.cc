@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "durablestreams/stream_engine.h"
+#include "engine/cors.h"
 #include "protocol/request_decoder.h"
 #include "protocol/response_encoder.h"
 
@@ -49,8 +50,10 @@ void HandlePublicRead(StreamEngine& engine, protocol::Command command, Response 
       });
 }
 
-// `done`, with the response's Access-Control-Allow-Origin set to `origin`
-// (Options::cors_origin).
+}  // namespace
+
+namespace engine {
+
 ResponseCallback WithCorsOrigin(ResponseCallback done, std::string origin) {
   return [done = std::move(done), origin = std::move(origin)](Response r) {
     if (origin.empty()) {
@@ -63,14 +66,19 @@ ResponseCallback WithCorsOrigin(ResponseCallback done, std::string origin) {
   };
 }
 
-}  // namespace
-
-void StreamEngine::Handle(Request request, ResponseCallback done) {
-  if (options().cors_origin && request.headers.Has("Origin")) {
-    if (std::optional<std::string> origin = options().cors_origin(request)) {
-      done = WithCorsOrigin(std::move(done), std::move(*origin));
+ResponseCallback WithCors(const Options& options, const Request& request, ResponseCallback done) {
+  if (options.cors_origin && request.headers.Has("Origin")) {
+    if (std::optional<std::string> origin = options.cors_origin(request)) {
+      return WithCorsOrigin(std::move(done), std::move(*origin));
     }
   }
+  return done;
+}
+
+}  // namespace engine
+
+void StreamEngine::Handle(Request request, ResponseCallback done) {
+  done = engine::WithCors(options(), request, std::move(done));
   if (request.method == Method::kOptions) return done(protocol::EncodePreflight());
   if (options().intercept && options().intercept(request, done)) return;
   if (auto bad = protocol::CheckTarget(request)) return done(protocol::EncodeError(*bad));

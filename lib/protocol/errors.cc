@@ -37,6 +37,7 @@ constexpr Row kTable[] = {
     {ErrorCode::kSeqConflict, 409, "STREAM_SEQ_CONFLICT"},
     {ErrorCode::kProducerSeqGap, 409, "PRODUCER_SEQ_GAP"},
     {ErrorCode::kPayloadTooLarge, 413, "PAYLOAD_TOO_LARGE"},
+    {ErrorCode::kEstuaryNotFound, 404, "ESTUARY_NOT_FOUND"},
     {ErrorCode::kNotImplemented, 501, "NOT_IMPLEMENTED"},
     {ErrorCode::kUnavailable, 503, "UNAVAILABLE"},
     {ErrorCode::kStorageFull, 507, "STORAGE_FULL"},

@@ -17,6 +17,7 @@ Status MemoryStorage::Load(LoadedState* out) {
     out->streams.push_back(std::move(r));
   }
   for (const auto& [key, p] : producers_) out->producers.push_back(p);
+  for (const auto& [key, l] : links_) out->links.push_back(l);
   return Status::OK();
 }
 
@@ -28,8 +29,13 @@ Status MemoryStorage::Apply(const WriteBatch& b) {
     messages_.erase(id);
     auto it = producers_.lower_bound({id, std::string()});
     while (it != producers_.end() && it->first.first == id) it = producers_.erase(it);
+    for (auto l = links_.begin(); l != links_.end();) {
+      l = l->first.first == id || l->first.second == id ? links_.erase(l) : std::next(l);
+    }
   }
   for (const StreamRecord& r : b.upsert_streams) streams_[r.id] = r;
+  for (const FanoutLink& l : b.remove_links) links_.erase({l.source_id, l.target_id});
+  for (const FanoutLink& l : b.add_links) links_[{l.source_id, l.target_id}] = l;
   for (const ProducerRecord& p : b.upsert_producers) producers_[{p.stream_id, p.producer_id}] = p;
   for (const AppendRecord& a : b.appends) {
     std::vector<StoredMessage>& msgs = messages_[a.stream_id];

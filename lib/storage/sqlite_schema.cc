@@ -9,7 +9,7 @@ namespace durablestreams::storage {
 namespace {
 
 // Do not change existing values: they are stored in PRAGMA user_version.
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 const char* const kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS streams (
@@ -106,6 +106,19 @@ ALTER TABLE streams ADD COLUMN public_read INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE streams ADD COLUMN reader_key TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 7: session streams and their fan-out links (estuary.h). A link
+// goes with either of its streams (deleted in the same transaction).
+const char* const kMigrateV7 = R"sql(
+ALTER TABLE streams ADD COLUMN estuary INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS fanout (
+  source_id        INTEGER NOT NULL,
+  target_id        INTEGER NOT NULL,
+  subscribed_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (source_id, target_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS fanout_by_target ON fanout (target_id);
+)sql";
+
 }  // namespace
 
 Result<int> SqliteStorage::UserVersion() {
@@ -143,7 +156,8 @@ Status SqliteStorage::Migrate() {
     *v = 1;
   }
   // To versions 2, 3, ...
-  const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4, kMigrateV5, kMigrateV6};
+  const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4, kMigrateV5, kMigrateV6,
+                               kMigrateV7};
   for (int to = *v + 1; to <= kSchemaVersion; ++to) {
     Status st = MigrationStep(steps[to - 2], to);
     if (!st.ok()) return st;

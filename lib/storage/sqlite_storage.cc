@@ -157,8 +157,8 @@ Status SqliteStorage::Load(LoadedState* out) {
                 "SELECT id, path, content_type, ttl_seconds, expires_at_ms, "
                 "created_at_ms, last_access_ms, closed, tail, last_stream_seq, "
                 "closed_by_producer, closed_by_epoch, closed_by_seq, fork_source_id, forked_from, "
-                "fork_anchor, fork_sub_offset, fork_offset, soft_deleted, public_read, reader_key "
-                "FROM streams");
+                "fork_anchor, fork_sub_offset, fork_offset, soft_deleted, public_read, reader_key, "
+                "estuary FROM streams");
   if (!st.ok()) return st;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
@@ -187,6 +187,7 @@ Status SqliteStorage::Load(LoadedState* out) {
     r.soft_deleted = sqlite3_column_int(q, 18) != 0;
     r.public_read = sqlite3_column_int(q, 19) != 0;
     r.reader_key = reinterpret_cast<const char*>(sqlite3_column_text(q, 20));
+    r.estuary = sqlite3_column_int(q, 21) != 0;
     out->streams.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load streams");
@@ -222,6 +223,17 @@ Status SqliteStorage::Load(LoadedState* out) {
     out->producers.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load producers");
+  Stmt l;
+  st = l.Prepare(db_, "SELECT source_id, target_id, subscribed_at_ms FROM fanout");
+  if (!st.ok()) return st;
+  while ((rc = sqlite3_step(l.get())) == SQLITE_ROW) {
+    FanoutLink link;
+    link.source_id = sqlite3_column_int64(l.get(), 0);
+    link.target_id = sqlite3_column_int64(l.get(), 1);
+    link.subscribed_at_ms = sqlite3_column_int64(l.get(), 2);
+    out->links.push_back(link);
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, "load fan-out links");
   return Status::OK();
 }
 
@@ -238,6 +250,12 @@ Status SqliteStorage::PrepareWriter() {
   del_stream_ = Prepare("DELETE FROM streams WHERE id=?1", &s);
   del_messages_ = Prepare("DELETE FROM messages WHERE stream_id=?1", &s);
   del_producers_ = Prepare("DELETE FROM producers WHERE stream_id=?1", &s);
+  del_links_from_ = Prepare("DELETE FROM fanout WHERE source_id=?1", &s);
+  del_links_to_ = Prepare("DELETE FROM fanout WHERE target_id=?1", &s);
+  del_link_ = Prepare("DELETE FROM fanout WHERE source_id=?1 AND target_id=?2", &s);
+  add_link_ = Prepare(
+      "INSERT OR REPLACE INTO fanout (source_id, target_id, subscribed_at_ms) VALUES (?1,?2,?3)",
+      &s);
   upsert_stream_ = Prepare(
       // An update in place that leaves `path` (and so its index) alone: a
       // stream's path never changes. REPLACE would delete and reinsert the
@@ -245,8 +263,8 @@ Status SqliteStorage::PrepareWriter() {
       "INSERT INTO streams (id, path, content_type, ttl_seconds, expires_at_ms, "
       "created_at_ms, last_access_ms, closed, tail, last_stream_seq, closed_by_producer, "
       "closed_by_epoch, closed_by_seq, fork_source_id, forked_from, fork_anchor, "
-      "fork_sub_offset, fork_offset, soft_deleted, public_read, reader_key) "
-      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21) "
+      "fork_sub_offset, fork_offset, soft_deleted, public_read, reader_key, estuary) "
+      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22) "
       "ON CONFLICT(id) DO UPDATE SET content_type=excluded.content_type, "
       "ttl_seconds=excluded.ttl_seconds, expires_at_ms=excluded.expires_at_ms, "
       "created_at_ms=excluded.created_at_ms, last_access_ms=excluded.last_access_ms, "
@@ -256,7 +274,7 @@ Status SqliteStorage::PrepareWriter() {
       "forked_from=excluded.forked_from, fork_anchor=excluded.fork_anchor, "
       "fork_sub_offset=excluded.fork_sub_offset, fork_offset=excluded.fork_offset, "
       "soft_deleted=excluded.soft_deleted, public_read=excluded.public_read, "
-      "reader_key=excluded.reader_key",
+      "reader_key=excluded.reader_key, estuary=excluded.estuary",
       &s);
   upsert_producer_ = Prepare(
       "INSERT OR REPLACE INTO producers (stream_id, producer_id, epoch, last_seq, "

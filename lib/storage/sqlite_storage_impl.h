@@ -254,6 +254,10 @@ class SqliteStorage final : public Storage {
   Stmt* del_stream_ = nullptr;
   Stmt* del_messages_ = nullptr;
   Stmt* del_producers_ = nullptr;
+  Stmt* del_links_from_ = nullptr;
+  Stmt* del_links_to_ = nullptr;
+  Stmt* del_link_ = nullptr;
+  Stmt* add_link_ = nullptr;
   Stmt* upsert_stream_ = nullptr;
   Stmt* upsert_producer_ = nullptr;
   Stmt* insert_message_ = nullptr;

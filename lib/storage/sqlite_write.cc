@@ -90,7 +90,7 @@ Status SqliteStorage::ApplyInTransaction(const WriteBatch& b, LogChange* log) {
       s = add_cleanup_->Exec("queue segment cleanup");
       if (!s.ok()) return s;
     }
-    for (Stmt* st : {del_stream_, del_messages_, del_producers_}) {
+    for (Stmt* st : {del_stream_, del_messages_, del_producers_, del_links_from_, del_links_to_}) {
       sqlite3_bind_int64(st->get(), 1, id);
       s = st->Exec("delete stream");
       if (!s.ok()) return s;
@@ -136,7 +136,21 @@ Status SqliteStorage::ApplyInTransaction(const WriteBatch& b, LogChange* log) {
     sqlite3_bind_int(q, 20, r.public_read ? 1 : 0);
     sqlite3_bind_text(q, 21, r.reader_key.data(), static_cast<int>(r.reader_key.size()),
                       SQLITE_STATIC);
+    sqlite3_bind_int(q, 22, r.estuary ? 1 : 0);
     s = upsert_stream_->Exec("upsert stream");
+    if (!s.ok()) return s;
+  }
+  for (const FanoutLink& l : b.remove_links) {
+    sqlite3_bind_int64(del_link_->get(), 1, l.source_id);
+    sqlite3_bind_int64(del_link_->get(), 2, l.target_id);
+    s = del_link_->Exec("remove fan-out link");
+    if (!s.ok()) return s;
+  }
+  for (const FanoutLink& l : b.add_links) {
+    sqlite3_bind_int64(add_link_->get(), 1, l.source_id);
+    sqlite3_bind_int64(add_link_->get(), 2, l.target_id);
+    sqlite3_bind_int64(add_link_->get(), 3, l.subscribed_at_ms);
+    s = add_link_->Exec("add fan-out link");
     if (!s.ok()) return s;
   }
   for (const ProducerRecord& p : b.upsert_producers) {

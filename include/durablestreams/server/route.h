@@ -4,7 +4,9 @@
 // configuration API (project_config_api.h): a request whose percent-decoded
 // path starts with `prefix` and goes on past it is handed to `handler` as a
 // Request with `root` = prefix and `path` = the rest, and its Response is
-// sent as it is. The prefix is a whole path segment: it starts and ends
+// sent as it is. A route with `async_handler` set (the estuary API,
+// estuary_api.h) is answered when that calls its callback instead, from
+// any thread. The prefix is a whole path segment: it starts and ends
 // with '/', so "/v1/config/" never matches "/v1/configx".
 //
 // Thread safety: handlers are called concurrently from the transport's
@@ -20,10 +22,12 @@
 namespace durablestreams {
 
 using RouteHandler = std::function<Response(const Request&)>;
+using AsyncRouteHandler = std::function<void(Request, std::function<void(Response)>)>;
 
 struct Route {
   std::string prefix;
   RouteHandler handler;
+  AsyncRouteHandler async_handler;  // used instead of `handler` when set
 };
 
 }  // namespace durablestreams
