@@ -699,7 +699,8 @@ Result<std::unique_ptr<EventServer>> EventServer::Start(StreamEngine& engine,
     return Status::InvalidArgument("prefix must start and end with '/'");
   }
   for (const Route& r : options.routes) {
-    if (!whole_segment(r.prefix) || (!r.handler && !r.async_handler) || r.prefix == options.prefix) {
+    bool handled = r.handler || r.async_handler;
+    if (!whole_segment(r.prefix) || !handled || r.prefix == options.prefix) {
       return Status::InvalidArgument(
           "a route needs a handler and a prefix of its own that starts and ends with '/'");
     }

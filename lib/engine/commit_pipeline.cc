@@ -14,6 +14,11 @@ namespace {
 
 constexpr std::chrono::milliseconds kSweepInterval{1000};
 
+// A batch takes no more ops once it holds this many appends: a publish to
+// many session streams (fanout.cc) stages an append per subscriber, and
+// max_batch_ops such publishes would hold them all in one transaction.
+constexpr size_t kMaxBatchAppends = 65536;
+
 // Whether the batch changed nothing of an existing stream's record but its
 // tail (and last access, which matters only with a sliding TTL). Its row
 // is then not rewritten: the storage derives the tail from the appends it
@@ -119,7 +124,8 @@ void EngineImpl::WriterLoop() {
 
 // Applies the ops in order, committing as few times as possible. A fork of
 // a stream that this batch already changed reads that stream's data, so
-// what came before it is committed first.
+// what came before it is committed first; a batch of kMaxBatchAppends
+// appends is committed before it takes more.
 void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Op>>& ops) {
   size_t begin = 0;
   while (begin < ops.size()) {
@@ -128,6 +134,7 @@ void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Op>>& ops) {
     size_t i = begin;
     for (; i < ops.size(); ++i) {
       Op& op = *ops[i];
+      if (i > begin && batch.appends.size() >= kMaxBatchAppends) break;
       if (i > begin && op.kind == Op::Kind::kCreate && op.fork) {
         auto it = batch.by_path.find(op.fork->source);
         if (it != batch.by_path.end() && (it->second.dirty || !it->second.stream)) break;

@@ -1,7 +1,11 @@
 // Fuzz target: whole requests into a StreamEngine over a real SQLite file.
 // Input: first line "<method letter><path>[?query]", then "Name: value"
-// header lines, an empty line, then the body. The engine must answer every
-// request without crashing, and every 4xx/5xx must carry a JSON error body.
+// header lines, an empty line, then the body. A path that starts with '~'
+// goes to the estuary routes (estuary_api.h) with the rest as its path, so
+// subscribes, publishes and reads of session streams mix. The engine must
+// answer every request without crashing, and every 4xx/5xx must carry a
+// JSON error body.
+#include <future>
 #include <unistd.h>
 
 #include <cstdint>
@@ -11,6 +15,7 @@
 #include <string_view>
 
 #include "durablestreams/durablestreams.h"
+#include "durablestreams/estuary_api.h"
 
 using namespace durablestreams;
 
@@ -70,7 +75,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     req.headers.Add(std::string(line.substr(0, colon)), std::string(value));
   }
   req.body = std::string(in);
-  Response r = Engine()->HandleAndWait(std::move(req));
+  Response r;
+  if (!req.path.empty() && req.path[0] == '~') {
+    static AsyncHandler estuaries = EstuaryApi(*Engine());
+    req.path.erase(0, 1);
+    std::promise<Response> answer;
+    auto got = answer.get_future();
+    estuaries(std::move(req), [&answer](Response out) { answer.set_value(std::move(out)); });
+    r = got.get();
+  } else {
+    r = Engine()->HandleAndWait(std::move(req));
+  }
   if (r.status < 200 || r.status > 599) std::abort();
   if (r.status >= 400 && r.body.rfind("{\"code\":\"", 0) != 0) std::abort();
   if (r.live) r.live->Cancel();
