@@ -3,7 +3,7 @@
 //   durable-streams-server project create NAME        prints the id and its first secret
 //   durable-streams-server project list
 //   durable-streams-server project rotate NAME        adds a secret and prints it
-//   durable-streams-server project remove-secret NAME PREFIX
+//   durable-streams-server project remove-secret NAME [--] PREFIX
 //   durable-streams-server project delete NAME
 //   durable-streams-server token NAME --scope read|write|manage [--stream S] [--ttl 1h]
 //   durable-streams-server webhook-key rotate         a new signing key; the old one stays
@@ -77,10 +77,16 @@ struct Args {
   std::string scope, stream, ttl = "1h";
 };
 
+// "--" ends the options: what follows is positional, so that a secret's
+// prefix that starts with '-' can be named.
 bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
   for (int i = 1; i < argc; ++i) {
     std::string_view v = argv[i];
     std::string* target = nullptr;
+    if (v == "--") {
+      for (++i; i < argc; ++i) a->words.emplace_back(argv[i]);
+      break;
+    }
     if (v == "--data-dir") {
       target = &a->data_dir;
     } else if (v == "--scope") {
@@ -90,7 +96,7 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
     } else if (v == "--ttl") {
       target = &a->ttl;
     } else if (v.size() > 1 && v[0] == '-') {
-      *error = "unknown option " + std::string(v);
+      *error = "unknown option " + std::string(v) + " (put -- before a word that starts with '-')";
       return false;
     } else {
       a->words.emplace_back(v);

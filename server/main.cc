@@ -10,7 +10,8 @@
 //                          [--transport event|httplib] [--threads N]
 //                          [--auth none|jwt] [--auth-clock-skew 60s]
 //                          [--subscriptions on|off] [--public-url URL]
-//                          [--webhook-timeout 10s] [--estuary-ttl 24h]
+//                          [--webhook-timeout 10s] [--estuary-ttl 24h] [--producer-ttl 7d]
+//                          [--registry on|off]
 //   durable-streams-server project ... | token ...   (server/cli.cc)
 //
 // The S3 store takes its credentials from DS_S3_ACCESS_KEY_ID and
@@ -87,6 +88,11 @@ void Usage() {
                "                            10m (default 10s; connecting at most 5s of it)\n"
                "  --estuary-ttl DUR         a session stream expires this long after its last\n"
                "                            subscribe (default 24h; docs/estuaries.md)\n"
+               "  --registry on|off         announce every create and delete in the JSON stream\n"
+               "                            __registry__ (per project with --auth jwt;\n"
+               "                            default on; docs/registry.md)\n"
+               "  --producer-ttl DUR        drop a producer's state after this long without an\n"
+               "                            accepted append (default 7d; 0: never)\n"
                "  --fault-rotation put:N|commit:N  a test hook: _exit(86) right after the\n"
                "                            upload (or the commit) that brings the segments\n"
                "                            uploaded (or recorded) to N; never in production\n"
@@ -95,7 +101,7 @@ void Usage() {
                "  remove-secret|delete ..., durable-streams-server token NAME --scope S\n");
 }
 
-// "30s", "500ms", "2m", "24h", or a bare number of seconds.
+// "30s", "500ms", "2m", "24h", "7d", or a bare number of seconds.
 bool ParseDuration(const char* text, std::chrono::milliseconds* out) {
   char* end = nullptr;
   double v = std::strtod(text, &end);
@@ -110,6 +116,8 @@ bool ParseDuration(const char* text, std::chrono::milliseconds* out) {
     ms = v * 60000;
   } else if (unit == "h") {
     ms = v * 3600000;
+  } else if (unit == "d") {
+    ms = v * 86400000;
   } else {
     return false;
   }
@@ -173,6 +181,7 @@ int main(int argc, char** argv) {
   using durablestreams::Options;
   std::string auth = "none";
   std::string subscriptions = "on";
+  std::string registry = "on";
   std::string public_url;                     // the stream root as clients reach it
   std::vector<durablestreams::Route> routes;  // beside the streams
   std::chrono::milliseconds clock_skew{60000};
@@ -266,6 +275,13 @@ int main(int argc, char** argv) {
       std::chrono::milliseconds ttl{0};
       ok = ParseDuration(value(), &ttl) && ttl.count() >= 1000;
       options.estuary_ttl = std::chrono::duration_cast<std::chrono::seconds>(ttl);
+    } else if (a == "--registry") {
+      registry = value();
+      ok = registry == "on" || registry == "off";
+    } else if (a == "--producer-ttl") {
+      std::chrono::milliseconds ttl{0};
+      ok = ParseDuration(value(), &ttl) && (ttl.count() == 0 || ttl.count() >= 1000);
+      options.producer_ttl = std::chrono::duration_cast<std::chrono::seconds>(ttl);
     } else if (a == "--fault-rotation") {
       ok = SetRotationFault(value(), &sqlite.test_hooks);
     } else if (a == "--help" || a == "-h") {
@@ -317,6 +333,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "bad value for --segment-store: want dir:PATH, s3://BUCKET/PREFIX or none\n");
     return 2;
+  }
+
+  if (registry == "on") {
+    // One registry per project: a project's readers see its streams only.
+    options.registry_path = [projects = auth == "jwt"](std::string_view path) {
+      using durablestreams::kDefaultProject;
+      durablestreams::ProjectPath at = durablestreams::SplitProjectPath(path);
+      if (!projects || at.project == kDefaultProject) return std::string("__registry__");
+      return std::string(at.project) + "/__registry__";
+    };
   }
 
   durablestreams::ControlAuthorizeFn authorize_control;

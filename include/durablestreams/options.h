@@ -65,6 +65,13 @@ struct Options {
   // run). false: Handle() never waits for storage.
   bool commit_on_caller = true;
 
+  // An idempotent producer's state (PROTOCOL.md §5.2) that no accepted
+  // append has used for this long is dropped; that producer's next append
+  // must then start at seq 0, as a new producer's does. Zero keeps every
+  // producer's state as long as its stream lives. The check runs once a
+  // minute, so state may outlive the limit by up to a minute.
+  std::chrono::seconds producer_ttl{7 * 24 * 3600};
+
   // A session stream (estuary.h) expires this long after its last
   // subscribe. Each subscribe renews it.
   std::chrono::seconds estuary_ttl{24 * 3600};
@@ -94,6 +101,14 @@ struct Options {
   // itself; false to let the engine handle it. The reserved `__ds` control
   // APIs are served this way (subscriptions). Empty: nothing is taken.
   std::function<bool(Request& request, const std::function<void(Response)>& done)> intercept;
+
+  // The registry (docs/registry.md): the path of the JSON stream that the
+  // creation and deletion of the stream `path` are announced in, appended
+  // in the same commit as the change; "" for none. A registry stream is
+  // made by its first event, is never announced itself, and refuses writes
+  // through Handle() (405). Empty: no registry. The server's --registry
+  // sets "__registry__" (per project, "{project}/__registry__").
+  std::function<std::string(std::string_view path)> registry_path;
 };
 
 }  // namespace durablestreams

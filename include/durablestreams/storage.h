@@ -133,14 +133,16 @@ struct AppendRecord {
 };
 
 // Everything one group commit changes. Applied in this order: deletions,
-// stream upserts, link removals, link additions, producer upserts, appends,
-// touches.
+// stream upserts, link removals, link additions, producer deletions,
+// producer upserts, appends, touches.
 struct WriteBatch {
   // With their messages, producers and every fan-out link from or to them.
   std::vector<int64_t> delete_streams;
   std::vector<StreamRecord> upsert_streams;   // insert or replace by id
   std::vector<FanoutLink> remove_links;       // by (source_id, target_id)
   std::vector<FanoutLink> add_links;          // insert or replace
+  // (stream id, producer id): expired producer state.
+  std::vector<std::pair<int64_t, std::string>> delete_producers;
   std::vector<ProducerRecord> upsert_producers;
   std::vector<AppendRecord> appends;
   // (stream id, last_access_ms) for streams whose only change is a read.
@@ -148,7 +150,8 @@ struct WriteBatch {
 
   bool empty() const {
     return delete_streams.empty() && upsert_streams.empty() && remove_links.empty() &&
-           add_links.empty() && upsert_producers.empty() && appends.empty() && touches.empty();
+           add_links.empty() && delete_producers.empty() && upsert_producers.empty() &&
+           appends.empty() && touches.empty();
   }
 };
 

@@ -10,9 +10,11 @@
 //
 // Thread safety: on_stream_change runs on the thread that committed (the
 // commit thread, or a caller of Append with Options::commit_on_caller),
-// after the batch's answers and with no engine lock held. It must not
-// block and must not wait for the engine; handing the summaries to a
-// thread of its own is the expected use.
+// once the batch is visible to readers and before its answers (whatever a
+// client does after its append is acknowledged comes after the hook heard
+// of the append), with no engine lock held. It must not block and must not
+// wait for the engine: it delays every answer of the batch. Handing the
+// summaries to a thread of its own is the expected use.
 #ifndef DURABLESTREAMS_STREAM_WATCH_H_
 #define DURABLESTREAMS_STREAM_WATCH_H_
 

@@ -80,6 +80,7 @@ std::string EngineImpl::PathOf(Batch& batch, int64_t id) {
 // all in this batch's transaction.
 void EngineImpl::Remove(Batch& batch, StagedStream& staged) {
   DropLinks(batch, staged.rec.id);
+  if (!staged.rec.soft_deleted) Announce(batch, staged.rec, false);
   if (Children(batch, staged.rec.id) > 0) {
     if (!staged.rec.soft_deleted) {
       staged.rec.soft_deleted = true;
@@ -133,10 +134,11 @@ const protocol::ProducerState* EngineImpl::FindProducer(Batch& batch, int64_t st
                                                         const std::string& id) {
   auto it = batch.producers.find({stream_id, id});
   if (it != batch.producers.end()) return &it->second;
+  if (batch.expired_producers.count({stream_id, id})) return nullptr;
   auto s = producers_.find(stream_id);
   if (s == producers_.end()) return nullptr;
   auto p = s->second.find(id);
-  return p == s->second.end() ? nullptr : &p->second;
+  return p == s->second.end() ? nullptr : &p->second.state;
 }
 
 // Resolves (anchor, sub-offset) on `source` to a position, or says why it
@@ -279,6 +281,7 @@ void EngineImpl::ApplyCreate(Batch& batch, Op& op) {
   op.created.created = true;
   op.created.stream = DescribeStream(rec);
   op.created.location = op.location;
+  Announce(batch, rec, true);
 }
 
 // The staged stream at op.path if one lives there; otherwise refuses op
@@ -400,6 +403,24 @@ void EngineImpl::ApplySweep(Batch& batch) {
       StreamInBatch(batch, s->path);  // removes it
     } else if (s->touched.exchange(false)) {
       batch.wb.touches.emplace_back(s->id, s->last_access_ms.load());
+    }
+  }
+  ExpireProducers(batch);
+}
+
+// Drops the state of producers whose last accepted append is older than
+// Options::producer_ttl. Scans at most once a minute (of the engine's clock).
+void EngineImpl::ExpireProducers(Batch& batch) {
+  constexpr int64_t kScanEveryMs = 60000;
+  int64_t ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.producer_ttl)
+                       .count();
+  if (ttl_ms <= 0 || batch.now - producers_checked_ms_ < kScanEveryMs) return;
+  producers_checked_ms_ = batch.now;
+  for (const auto& [stream_id, known] : producers_) {
+    for (const auto& [id, p] : known) {
+      if (batch.now - p.updated_at_ms < ttl_ms) continue;
+      if (batch.producers.count({stream_id, id})) continue;  // used in this batch
+      batch.expired_producers.insert({stream_id, id});
     }
   }
 }

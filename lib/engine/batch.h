@@ -133,6 +133,7 @@ struct Batch {
   std::vector<std::shared_ptr<Stream>> removed;  // deleted or expired in this batch
   std::set<int64_t> dropped_ids;                 // created and removed in this batch
   std::map<std::pair<int64_t, std::string>, protocol::ProducerState> producers;
+  std::set<std::pair<int64_t, std::string>> expired_producers;  // dropped by this batch
   std::vector<AppendRecord> appends;
   std::unordered_map<int64_t, int64_t> children_delta;  // forks made (+) or removed (-)
   // Fan-out links made (the time of the subscribe) or removed (none), by

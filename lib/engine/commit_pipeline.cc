@@ -167,6 +167,9 @@ void EngineImpl::CommitBatch(Batch& batch, std::vector<std::unique_ptr<Op>>& ops
     if (OnlyTailMoved(staged)) continue;
     batch.wb.upsert_streams.push_back(staged.rec);
   }
+  for (const auto& key : batch.expired_producers) {
+    if (!gone.count(key.first)) batch.wb.delete_producers.push_back(key);
+  }
   for (auto& [key, st] : batch.producers) {
     if (gone.count(key.first)) continue;
     ProducerRecord p;
@@ -197,11 +200,13 @@ void EngineImpl::CommitBatch(Batch& batch, std::vector<std::unique_ptr<Op>>& ops
   Publish(batch);
   std::vector<Wakeup> wakeups;
   SwapSnapshots(batch, &wakeups);
+  // Told before the ops are answered: whatever a client does after its
+  // append is acknowledged comes after the hook has heard of the append.
+  if (options_.on_stream_change) ReportChanges(batch);
   for (size_t i = begin; i < end; ++i) {
     ops[i]->Answer();
   }
   Wake(wakeups);
-  if (options_.on_stream_change) ReportChanges(batch);
 }
 
 // Tells Options::on_stream_change what the batch created or appended to.
@@ -245,8 +250,14 @@ void EngineImpl::Publish(Batch& batch) {
   for (auto& s : batch.removed) children_.erase(s->id);
   for (auto& s : batch.removed) producers_.erase(s->id);
   PublishLinks(batch);
+  for (const auto& [stream_id, producer_id] : batch.expired_producers) {
+    auto it = producers_.find(stream_id);
+    if (it == producers_.end()) continue;
+    it->second.erase(producer_id);
+    if (it->second.empty()) producers_.erase(it);
+  }
   for (auto& [key, st] : batch.producers) {
-    if (!batch.dropped_ids.count(key.first)) producers_[key.first][key.second] = st;
+    if (!batch.dropped_ids.count(key.first)) producers_[key.first][key.second] = {st, batch.now};
   }
 }
 

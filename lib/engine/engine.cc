@@ -66,7 +66,7 @@ Status EngineImpl::Start() {
     streams_[rec.path] = std::move(stream);
   }
   for (ProducerRecord& p : state.producers) {
-    producers_[p.stream_id][p.producer_id] = {p.epoch, p.last_seq};
+    producers_[p.stream_id][p.producer_id] = {{p.epoch, p.last_seq}, p.updated_at_ms};
   }
   for (const FanoutLink& l : state.links) {
     fanout_[l.source_id][l.target_id] = l.subscribed_at_ms;

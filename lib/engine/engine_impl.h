@@ -33,6 +33,7 @@
 //   apply_rules.cc      what each mutation does to the batch's state
 //   fanout.cc           estuaries: subscribe, unsubscribe, and the copies of
 //                       an append to the session streams subscribed to it
+//   registry.cc         the registry stream's events of creates and deletes
 //   reads.cc            catch-up reads, long-polls, Info
 //   live_readers.cc     SSE responses and waking live readers after a commit
 //   http_entry.cc       StreamEngine::Handle: decode, authorize, run, encode
@@ -127,6 +128,10 @@ class EngineImpl final : public StreamEngine {
   void ApplyAppend(Batch& batch, Op& op);
   void ApplyDelete(Batch& batch, Op& op);
   void ApplySweep(Batch& batch);
+  void ExpireProducers(Batch& batch);
+
+  // registry.cc
+  void Announce(Batch& batch, const StreamRecord& rec, bool created);
 
   // fanout.cc
   std::vector<int64_t> TargetsOf(const Batch& batch, int64_t source) const;
@@ -199,7 +204,13 @@ class EngineImpl final : public StreamEngine {
   // The writer (see writer_busy_) only:
   int64_t next_id_ = 1;
   std::unordered_map<int64_t, int64_t> children_;  // stream id -> forks that read from it
-  std::unordered_map<int64_t, std::unordered_map<std::string, protocol::ProducerState>> producers_;
+  // Producer state, with the time of its last accepted append.
+  struct KnownProducer {
+    protocol::ProducerState state;
+    int64_t updated_at_ms = 0;
+  };
+  std::unordered_map<int64_t, std::unordered_map<std::string, KnownProducer>> producers_;
+  int64_t producers_checked_ms_ = 0;  // the last expiry scan (Options::producer_ttl)
   // Fan-out links: source -> (target -> subscribed at), and target -> sources.
   std::unordered_map<int64_t, std::map<int64_t, int64_t>> fanout_;
   std::unordered_map<int64_t, std::set<int64_t>> fanin_;

@@ -125,6 +125,9 @@ void EngineImpl::ApplySubscribe(Batch& batch, Op& op) {
   if (source->rec.estuary) {
     return op.Refuse(MakeError(ErrorCode::kBadRequest, "a session stream cannot be a source"));
   }
+  if (options_.registry_path && options_.registry_path(op.estuary) == op.estuary) {
+    return op.Refuse(MakeError(ErrorCode::kStreamExists, "that path is the registry's"));
+  }
   StagedStream& target = StreamInBatch(batch, op.estuary);
   if (target.stream) {
     if (!target.rec.estuary || target.rec.soft_deleted) {
@@ -155,6 +158,7 @@ void EngineImpl::ApplySubscribe(Batch& batch, Op& op) {
     rec.estuary = true;
     batch.new_paths[rec.id] = op.estuary;
     op.subscribed.created = true;
+    Announce(batch, rec, true);
   }
   target.rec.expires_at_ms =
       batch.now + std::chrono::duration_cast<std::chrono::milliseconds>(options_.estuary_ttl)

@@ -83,6 +83,14 @@ void StreamEngine::Handle(Request request, ResponseCallback done) {
   if (options().intercept && options().intercept(request, done)) return;
   if (auto bad = protocol::CheckTarget(request)) return done(protocol::EncodeError(*bad));
   bool is_read = request.method == Method::kGet || request.method == Method::kHead;
+  if (!is_read && options().registry_path && options().registry_path(request.path) == request.path) {
+    StreamError e;
+    e.code = ErrorCode::kMethodNotAllowed;
+    e.message = "the registry stream is written by the server only";
+    Response r = protocol::EncodeError(e);
+    r.headers.Set("Allow", "GET, HEAD");
+    return done(std::move(r));
+  }
   const AuthorizeFn& auth = is_read ? options().authorize_read : options().authorize_mutation;
   AuthDecision decision;
   if (auth) {

@@ -36,6 +36,7 @@ Status MemoryStorage::Apply(const WriteBatch& b) {
   for (const StreamRecord& r : b.upsert_streams) streams_[r.id] = r;
   for (const FanoutLink& l : b.remove_links) links_.erase({l.source_id, l.target_id});
   for (const FanoutLink& l : b.add_links) links_[{l.source_id, l.target_id}] = l;
+  for (const auto& key : b.delete_producers) producers_.erase(key);
   for (const ProducerRecord& p : b.upsert_producers) producers_[{p.stream_id, p.producer_id}] = p;
   for (const AppendRecord& a : b.appends) {
     std::vector<StoredMessage>& msgs = messages_[a.stream_id];

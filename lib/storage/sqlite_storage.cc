@@ -250,6 +250,7 @@ Status SqliteStorage::PrepareWriter() {
   del_stream_ = Prepare("DELETE FROM streams WHERE id=?1", &s);
   del_messages_ = Prepare("DELETE FROM messages WHERE stream_id=?1", &s);
   del_producers_ = Prepare("DELETE FROM producers WHERE stream_id=?1", &s);
+  del_producer_ = Prepare("DELETE FROM producers WHERE stream_id=?1 AND producer_id=?2", &s);
   del_links_from_ = Prepare("DELETE FROM fanout WHERE source_id=?1", &s);
   del_links_to_ = Prepare("DELETE FROM fanout WHERE target_id=?1", &s);
   del_link_ = Prepare("DELETE FROM fanout WHERE source_id=?1 AND target_id=?2", &s);

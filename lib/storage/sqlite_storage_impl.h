@@ -254,6 +254,7 @@ class SqliteStorage final : public Storage {
   Stmt* del_stream_ = nullptr;
   Stmt* del_messages_ = nullptr;
   Stmt* del_producers_ = nullptr;
+  Stmt* del_producer_ = nullptr;
   Stmt* del_links_from_ = nullptr;
   Stmt* del_links_to_ = nullptr;
   Stmt* del_link_ = nullptr;

@@ -153,6 +153,13 @@ Status SqliteStorage::ApplyInTransaction(const WriteBatch& b, LogChange* log) {
     s = add_link_->Exec("add fan-out link");
     if (!s.ok()) return s;
   }
+  for (const auto& [stream_id, producer_id] : b.delete_producers) {
+    sqlite3_bind_int64(del_producer_->get(), 1, stream_id);
+    sqlite3_bind_text(del_producer_->get(), 2, producer_id.data(),
+                      static_cast<int>(producer_id.size()), SQLITE_STATIC);
+    s = del_producer_->Exec("expire producer");
+    if (!s.ok()) return s;
+  }
   for (const ProducerRecord& p : b.upsert_producers) {
     sqlite3_stmt* q = upsert_producer_->get();
     sqlite3_bind_int64(q, 1, p.stream_id);

@@ -356,8 +356,12 @@ TEST_CASE("project auth: a long-poll or SSE held past its token's expiry is ende
 
 TEST_CASE("project auth: the CLI makes projects and tokens while the server runs") {
   Env env;
-  auto run = [&](const std::string& args) {
-    std::string cmd = kServer + " " + args + " --data-dir " + env.dir.path() + " 2>&1";
+  auto run = [&](std::string args) {
+    // --data-dir goes before a "--" (after which every word is positional).
+    size_t dashes = args.find(" -- ");
+    std::string dir = " --data-dir " + env.dir.path();
+    args.insert(dashes == std::string::npos ? args.size() : dashes, dir);
+    std::string cmd = kServer + " " + args + " 2>&1";
     std::string out;
     FILE* p = popen(cmd.c_str(), "r");
     char buf[512];
@@ -389,7 +393,8 @@ TEST_CASE("project auth: the CLI makes projects and tokens while the server runs
   auto [rrc, second] = run("project rotate demo");
   REQUIRE(rrc == 0);
   std::string first_secret = out.substr(out.find("secret  ") + 8, 43);
-  CHECK(run("project remove-secret demo " + first_secret.substr(0, 10)).first == 0);
+  // "--": a secret's prefix may start with '-'.
+  CHECK(run("project remove-secret demo -- " + first_secret.substr(0, 10)).first == 0);
   CHECK(Http(env.port(), "GET", "/v1/stream/demo/chat?offset=-1", {Bearer(token)}).status == 401);
   CHECK(run("project delete demo").first == 0);
   CHECK(run("project list").second.find("demo") == std::string::npos);

@@ -297,7 +297,7 @@ TEST_CASE("the server keeps streams.db to itself unless started with --db-lock s
   dstest::TempDir dir;
   const std::string db = dir.path() + "/streams.db";
   {
-    dstest::ServerProcess s(kServer, dir.path());
+    dstest::ServerProcess s(kServer, dir.path(), {"--registry", "off"});
     auto c = Connect(s.port());
     REQUIRE(c->Put("/v1/stream/a", "x", "text/plain")->status == 201);
     CHECK(QueryCode(db, "SELECT count(*) FROM streams") == SQLITE_BUSY);
@@ -309,7 +309,7 @@ TEST_CASE("the server keeps streams.db to itself unless started with --db-lock s
     s.Kill(SIGTERM);
   }
   {
-    dstest::ServerProcess s(kServer, dir.path(), {"--db-lock", "shared"});
+    dstest::ServerProcess s(kServer, dir.path(), {"--db-lock", "shared", "--registry", "off"});
     auto c = Connect(s.port());
     REQUIRE(c->Post("/v1/stream/a", "z", "text/plain")->status == 204);
     CHECK(QueryCode(db, "SELECT count(*) FROM streams") == SQLITE_ROW);
@@ -332,7 +332,7 @@ TEST_CASE("a 3-deep fork chain reads byte-exact through deletes and restarts, th
   };
   std::string a_mid, b_mid;
   {
-    dstest::ServerProcess s(kServer, dir.path());
+    dstest::ServerProcess s(kServer, dir.path(), {"--registry", "off"});
     auto c = Connect(s.port());
     auto r = c->Put("/v1/stream/a", "a1,", "text/plain");
     a_mid = r->get_header_value("Stream-Next-Offset");
@@ -354,7 +354,7 @@ TEST_CASE("a 3-deep fork chain reads byte-exact through deletes and restarts, th
     s.Kill(SIGKILL);
   }
   {
-    dstest::ServerProcess s(kServer, dir.path());
+    dstest::ServerProcess s(kServer, dir.path(), {"--registry", "off"});
     auto c = Connect(s.port());
     CHECK(ReadAll(*c, "/v1/stream/a") == "a1,a2,a3");
     CHECK(ReadAll(*c, "/v1/stream/c") == "a1,b1,c1");

@@ -362,10 +362,15 @@ def big_run(work):
 
 # --- 3 and 4. faults and cleanup ---------------------------------------------
 
+# A segment every 50 messages; no registry, so that the bucket is empty once
+# the streams are gone.
+FAULTS_ARGS = ["--segment-max-messages", "50", "--registry", "off"]
+
+
 def fault_runs(work):
     data = os.path.join(work, "faults")
     db = os.path.join(data, "streams.db")
-    srv = Server(data, "faults", ["--segment-max-messages", "50"])
+    srv = Server(data, "faults", FAULTS_ARGS)
     ctype = {"Content-Type": "text/plain"}
 
     def fill(path, n, tag):
@@ -410,7 +415,7 @@ def fault_runs(work):
     # kill -9 (here: _exit) right after a Put, and right after a commit.
     for point in ("put:2", "commit:2"):
         path = "crash-" + point.replace(":", "")
-        srv = Server(data, "faults", ["--segment-max-messages", "50", "--fault-rotation", point])
+        srv = Server(data, "faults", FAULTS_ARGS + ["--fault-rotation", point])
         body = bytearray()
         inflight = b""  # the append the server died under: committed or not
         for i in range(300):
@@ -428,7 +433,7 @@ def fault_runs(work):
             time.sleep(0.002)
         rc = srv.proc.wait(timeout=30)
         check(rc == 86, "%s: the server stopped at the fault point (rc %s)" % (point, rc))
-        srv = Server(data, "faults", ["--segment-max-messages", "50"])
+        srv = Server(data, "faults", FAULTS_ARGS)
         got, _ = read_all(srv, "/v1/stream/" + path)
         check(bytes(got) in (bytes(body), bytes(body) + inflight),
               "%s: every acknowledged append reads back after the restart" % point)
@@ -443,7 +448,7 @@ def fault_runs(work):
         srv.stop()
 
     # Delete and expiry remove the objects.
-    srv = Server(data, "faults", ["--segment-max-messages", "50"])
+    srv = Server(data, "faults", FAULTS_ARGS)
     for p in ("down", "trunc", "crash-put2", "crash-commit2"):
         check(srv.request("DELETE", "/v1/stream/" + p)[0] == 204, "delete " + p)
     srv.request("PUT", "/v1/stream/ttl", b"", dict(ctype, **{"Stream-TTL": "2"}))
