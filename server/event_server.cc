@@ -85,6 +85,10 @@ struct Conn : std::enable_shared_from_this<Conn> {
   std::shared_ptr<std::atomic<bool>> pump_posted = std::make_shared<std::atomic<bool>>(false);
   SteadyClock::time_point last_active = SteadyClock::now();
   size_t lingered = 0;  // bytes dropped in kLinger
+  // The request being answered, for the access log (when there is one).
+  std::string log_method, log_path;
+  SteadyClock::time_point log_start;
+  int64_t log_time_ms = 0;
 };
 
 namespace {
@@ -376,6 +380,14 @@ class Loop {
     size_t q = target.find('?');
     std::string_view raw_path = target.substr(0, q);
     std::string path = http::PercentDecode(raw_path, false);
+    if (options_->access_log) {
+      c.log_method = c.head.method;
+      c.log_path = path;
+      c.log_start = SteadyClock::now();
+      c.log_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+    }
     if (options_->health && path == kHealthPath && (c.head.method == "GET" || c.head_only)) {
       return Respond(c, HealthResponse(), gen);
     }
@@ -436,6 +448,18 @@ class Loop {
     if (r.live && c.head_only) {
       r.live->Cancel();
       r.live.reset();
+    }
+    if (options_->access_log) {
+      AccessLogEntry e;
+      e.time_ms = c.log_time_ms;
+      e.method = c.log_method;
+      e.path = c.log_path;
+      e.status = r.status;
+      e.bytes = c.head_only || r.status == 204 || r.status == 304 ? 0 : r.body.size();
+      e.duration_ms =
+          std::chrono::duration<double, std::milli>(SteadyClock::now() - c.log_start).count();
+      e.live = r.live != nullptr;
+      options_->access_log->Write(e);
     }
     std::string& o = Out(c);
     AppendResponseHead(r, c.keep_alive, &o);

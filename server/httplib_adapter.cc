@@ -77,6 +77,34 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
   server.set_payload_max_length(engine.options().max_body_bytes);
   server.set_keep_alive_max_count(100000);
   server.set_tcp_nodelay(true);  // small responses must not wait for delayed ACKs
+  if (auto log = options.access_log) {
+    // A request runs on one worker thread from routing to its logger.
+    struct Started {
+      std::chrono::steady_clock::time_point at;
+      int64_t unix_ms = 0;
+    };
+    static thread_local Started started;
+    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      started.at = std::chrono::steady_clock::now();
+      started.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_logger([log](const httplib::Request& req, const httplib::Response& res) {
+      AccessLogEntry e;
+      e.time_ms = started.unix_ms;
+      e.method = req.method;
+      e.path = req.path;
+      e.status = res.status;
+      e.bytes = req.method == "HEAD" ? 0 : res.body.size();
+      e.duration_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started.at)
+              .count();
+      e.live = res.get_header_value("Content-Type") == "text/event-stream";
+      log->Write(e);
+    });
+  }
   std::string pattern = options.prefix + "(.+)";
   auto handler = [&engine, root = options.prefix](const httplib::Request& req,
                                                   httplib::Response& res) {

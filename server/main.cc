@@ -11,7 +11,7 @@
 //                          [--auth none|jwt] [--auth-clock-skew 60s]
 //                          [--subscriptions on|off] [--public-url URL]
 //                          [--webhook-timeout 10s] [--estuary-ttl 24h] [--producer-ttl 7d]
-//                          [--registry on|off]
+//                          [--registry on|off] [--access-log stderr|FILE]
 //   durable-streams-server project ... | token ...   (server/cli.cc)
 //
 // The S3 store takes its credentials from DS_S3_ACCESS_KEY_ID and
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -91,6 +92,7 @@ void Usage() {
                "  --registry on|off         announce every create and delete in the JSON stream\n"
                "                            __registry__ (per project with --auth jwt;\n"
                "                            default on; docs/registry.md)\n"
+               "  --access-log stderr|FILE  a JSON line per request (default: none)\n"
                "  --producer-ttl DUR        drop a producer's state after this long without an\n"
                "                            accepted append (default 7d; 0: never)\n"
                "  --fault-rotation put:N|commit:N  a test hook: _exit(86) right after the\n"
@@ -123,6 +125,24 @@ bool ParseDuration(const char* text, std::chrono::milliseconds* out) {
   }
   *out = std::chrono::milliseconds(static_cast<int64_t>(ms));
   return true;
+}
+
+// The project a request path is for (the access log under --auth jwt):
+// /v1/stream/{project}/..., /v1/estuary/[subscribe/]{project}/...,
+// /v1/config/{project}; "" for anything else.
+std::string ProjectOfRequest(std::string_view path) {
+  auto after = [&path](std::string_view prefix) -> std::optional<std::string_view> {
+    if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
+    return path.substr(prefix.size());
+  };
+  if (auto rest = after("/v1/stream/")) {
+    return std::string(durablestreams::SplitProjectPath(*rest).project);
+  }
+  std::optional<std::string_view> rest = after("/v1/estuary/subscribe/");
+  if (!rest) rest = after("/v1/estuary/");
+  if (!rest) rest = after("/v1/config/");
+  if (!rest) return "";
+  return std::string(rest->substr(0, rest->find('/')));
 }
 
 // "1048576", "512KiB", "8MiB", "1GiB" (K/M/G and KB/MB/GB mean the same).
@@ -182,6 +202,7 @@ int main(int argc, char** argv) {
   std::string auth = "none";
   std::string subscriptions = "on";
   std::string registry = "on";
+  std::string access_log;  // "": none
   std::string public_url;                     // the stream root as clients reach it
   std::vector<durablestreams::Route> routes;  // beside the streams
   std::chrono::milliseconds clock_skew{60000};
@@ -275,6 +296,9 @@ int main(int argc, char** argv) {
       std::chrono::milliseconds ttl{0};
       ok = ParseDuration(value(), &ttl) && ttl.count() >= 1000;
       options.estuary_ttl = std::chrono::duration_cast<std::chrono::seconds>(ttl);
+    } else if (a == "--access-log") {
+      access_log = value();
+      ok = !access_log.empty();
     } else if (a == "--registry") {
       registry = value();
       ok = registry == "on" || registry == "off";
@@ -422,8 +446,22 @@ int main(int argc, char** argv) {
     }
   };
 
+  std::shared_ptr<durablestreams::AccessLog> log;
+  if (!access_log.empty()) {
+    durablestreams::AccessLogOptions lo;
+    lo.target = access_log;
+    if (auth == "jwt") lo.project_of = ProjectOfRequest;
+    auto opened_log = durablestreams::AccessLog::Open(lo);
+    if (!opened_log.ok()) {
+      std::fprintf(stderr, "durable-streams-server: %s\n", opened_log.status().ToString().c_str());
+      return 1;
+    }
+    log = *opened_log;
+  }
+
   if (transport == "event") {
     durablestreams::EventServerOptions eo;
+    eo.access_log = log;
     eo.host = host;
     eo.port = port;
     eo.threads = static_cast<int>(loops);
@@ -454,6 +492,7 @@ int main(int argc, char** argv) {
   };
   durablestreams::HttplibAdapterOptions ho;
   ho.routes = routes;
+  ho.access_log = log;
   durablestreams::Mount(server, *engine, ho);
 
   int bound =

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "durablestreams/server/access_log.h"
 #include "durablestreams/server/route.h"
 #include "durablestreams/status.h"
 #include "durablestreams/stream_engine.h"
@@ -51,6 +52,8 @@ struct EventServerOptions {
   std::chrono::milliseconds idle_timeout{120000};
   // Largest request head (request line and headers): 431 above it.
   size_t max_head_bytes = 64 * 1024;
+  // A line per answered request (access_log.h); null: none.
+  std::shared_ptr<AccessLog> access_log;
 };
 
 class EventServer {

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "durablestreams/server/access_log.h"
 #include "durablestreams/server/route.h"
 #include "durablestreams/stream_engine.h"
 
@@ -38,6 +39,9 @@ struct HttplibAdapterOptions {
   bool health = true;
   // Other routes (route.h).
   std::vector<Route> routes;
+  // A line per answered request (access_log.h); null: none. Mount() sets
+  // the server's logger (and its pre-routing handler, to time requests).
+  std::shared_ptr<AccessLog> access_log;
 };
 
 // Registers the protocol's routes on `server`, sets its body limit to the
