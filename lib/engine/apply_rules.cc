@@ -249,19 +249,10 @@ void EngineImpl::ApplyCreate(Batch& batch, Op& op) {
     }
     op.messages = std::move(split.messages);
   }
-  staged.stream = std::make_shared<Stream>(next_id_++, op.path);
-  staged.created = true;
-  staged.published_tail = 0;
-  staged.appended.clear();
+  StageNewStream(batch, staged, op.path, w.content_type);
   StreamRecord& rec = staged.rec;
-  rec = StreamRecord();
-  rec.id = staged.stream->id;
-  rec.path = op.path;
-  rec.content_type = w.content_type;
   rec.ttl_seconds = w.ttl_seconds;
   rec.expires_at_ms = w.expires_at_ms;
-  rec.created_at_ms = batch.now;
-  rec.last_access_ms = batch.now;
   rec.public_read = op.public_read;
   rec.reader_key = std::move(op.reader_key);
   if (op.fork) {
@@ -274,7 +265,6 @@ void EngineImpl::ApplyCreate(Batch& batch, Op& op) {
     staged.published_tail = fork_point;
     ++batch.children_delta[src->rec.id];
   }
-  staged.stream->last_access_ms = batch.now;
   AppendMessages(batch, staged, op.messages);
   rec.closed = op.close;
   staged.dirty = true;
@@ -282,6 +272,23 @@ void EngineImpl::ApplyCreate(Batch& batch, Op& op) {
   op.created.stream = DescribeStream(rec);
   op.created.location = op.location;
   Announce(batch, rec, true);
+}
+
+// Makes `staged` a new stream at `path`, created in this batch now: its
+// record fresh but for id, path, content type and times.
+void EngineImpl::StageNewStream(Batch& batch, StagedStream& staged, const std::string& path,
+                                const std::string& content_type) {
+  staged.stream = std::make_shared<Stream>(next_id_++, path);
+  staged.stream->last_access_ms = batch.now;
+  staged.created = true;
+  staged.published_tail = 0;
+  staged.appended.clear();
+  staged.rec = StreamRecord();
+  staged.rec.id = staged.stream->id;
+  staged.rec.path = path;
+  staged.rec.content_type = content_type;
+  staged.rec.created_at_ms = batch.now;
+  staged.rec.last_access_ms = batch.now;
 }
 
 // The staged stream at op.path if one lives there; otherwise refuses op

@@ -116,6 +116,8 @@ class EngineImpl final : public StreamEngine {
   // apply_rules.cc
   StagedStream& StreamInBatch(Batch& batch, const std::string& path);
   StagedStream* LiveStreamInBatch(Batch& batch, Op& op);
+  void StageNewStream(Batch& batch, StagedStream& staged, const std::string& path,
+                      const std::string& content_type);
   int64_t Children(const Batch& batch, int64_t id) const;
   std::string PathOf(Batch& batch, int64_t id);
   void Remove(Batch& batch, StagedStream& staged);

@@ -9,6 +9,8 @@
 // come in the source's commit order. Subscribing, unsubscribing and reading
 // an estuary's links are ops like appends, decided in commit order.
 #include <algorithm>
+#include <functional>
+#include <initializer_list>
 #include <limits>
 
 #include "engine/engine_impl.h"
@@ -20,6 +22,22 @@ namespace durablestreams::engine {
 namespace {
 
 constexpr int64_t kMinId = std::numeric_limits<int64_t>::min();
+
+// Answers `done` with the refusal of the first path that is not a stream
+// path, if one is not; says whether it did.
+template <typename Outcome>
+bool RefusedPath(const std::function<void(Outcome)>& done,
+                 std::initializer_list<const std::string*> paths) {
+  for (const std::string* p : paths) {
+    if (auto bad = protocol::CheckPath(*p)) {
+      Outcome o;
+      o.error = std::move(bad);
+      done(std::move(o));
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -142,18 +160,8 @@ void EngineImpl::ApplySubscribe(Batch& batch, Op& op) {
                                      source->rec.content_type));
     }
   } else {
-    target.stream = std::make_shared<Stream>(next_id_++, op.estuary);
-    target.stream->last_access_ms = batch.now;
-    target.created = true;
-    target.published_tail = 0;
-    target.appended.clear();
+    StageNewStream(batch, target, op.estuary, source->rec.content_type);
     StreamRecord& rec = target.rec;
-    rec = StreamRecord();
-    rec.id = target.stream->id;
-    rec.path = op.estuary;
-    rec.content_type = source->rec.content_type;
-    rec.created_at_ms = batch.now;
-    rec.last_access_ms = batch.now;
     rec.reader_key = std::move(op.reader_key);
     rec.estuary = true;
     batch.new_paths[rec.id] = op.estuary;
@@ -232,13 +240,7 @@ void EngineImpl::PublishLinks(const Batch& batch) {
 }
 
 void EngineImpl::Subscribe(EstuarySubscribeCommand c, EstuarySubscribeCallback done) {
-  for (const std::string* p : {&c.source, &c.estuary}) {
-    if (auto bad = protocol::CheckPath(*p)) {
-      EstuarySubscribeOutcome o;
-      o.error = std::move(bad);
-      return done(std::move(o));
-    }
-  }
+  if (RefusedPath(done, {&c.source, &c.estuary})) return;
   auto op = std::make_unique<Op>();
   op->kind = Op::Kind::kSubscribe;
   op->path = std::move(c.source);
@@ -249,13 +251,7 @@ void EngineImpl::Subscribe(EstuarySubscribeCommand c, EstuarySubscribeCallback d
 }
 
 void EngineImpl::Unsubscribe(EstuaryUnsubscribeCommand c, EstuaryUnsubscribeCallback done) {
-  for (const std::string* p : {&c.source, &c.estuary}) {
-    if (auto bad = protocol::CheckPath(*p)) {
-      EstuaryUnsubscribeOutcome o;
-      o.error = std::move(bad);
-      return done(std::move(o));
-    }
-  }
+  if (RefusedPath(done, {&c.source, &c.estuary})) return;
   auto op = std::make_unique<Op>();
   op->kind = Op::Kind::kUnsubscribe;
   op->path = std::move(c.source);
@@ -265,11 +261,7 @@ void EngineImpl::Unsubscribe(EstuaryUnsubscribeCommand c, EstuaryUnsubscribeCall
 }
 
 void EngineImpl::GetEstuary(EstuaryInfoCommand c, EstuaryInfoCallback done) {
-  if (auto bad = protocol::CheckPath(c.estuary)) {
-    EstuaryInfoOutcome o;
-    o.error = std::move(bad);
-    return done(std::move(o));
-  }
+  if (RefusedPath(done, {&c.estuary})) return;
   auto op = std::make_unique<Op>();
   op->kind = Op::Kind::kEstuaryInfo;
   op->estuary = std::move(c.estuary);
@@ -278,11 +270,7 @@ void EngineImpl::GetEstuary(EstuaryInfoCommand c, EstuaryInfoCallback done) {
 }
 
 void EngineImpl::DeleteEstuary(EstuaryDeleteCommand c, DeleteCallback done) {
-  if (auto bad = protocol::CheckPath(c.estuary)) {
-    DeleteOutcome o;
-    o.error = std::move(bad);
-    return done(std::move(o));
-  }
+  if (RefusedPath(done, {&c.estuary})) return;
   auto op = std::make_unique<Op>();
   op->kind = Op::Kind::kDelete;
   op->path = c.estuary;

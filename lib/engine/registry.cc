@@ -47,17 +47,7 @@ void EngineImpl::Announce(Batch& batch, const StreamRecord& rec, bool created) {
     return;  // not a registry any more: an embedder's own stream is left alone
   }
   if (!reg.stream) {
-    reg.stream = std::make_shared<Stream>(next_id_++, path);
-    reg.stream->last_access_ms = batch.now;
-    reg.created = true;
-    reg.published_tail = 0;
-    reg.appended.clear();
-    reg.rec = StreamRecord();
-    reg.rec.id = reg.stream->id;
-    reg.rec.path = path;
-    reg.rec.content_type = kRegistryContentType;
-    reg.rec.created_at_ms = batch.now;
-    reg.rec.last_access_ms = batch.now;
+    StageNewStream(batch, reg, path, kRegistryContentType);
     reg.rec.reader_key = NewReaderKey();
   }
   protocol::MessageList event = protocol::MessageList::One(Event(rec, created));

@@ -13,16 +13,17 @@
 #include <set>
 #include <thread>
 
-#include "durablestreams/jwt.h"
-#include "durablestreams/projects.h"
+#include "support/eventually.h"
 #include "support/raw_http.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/test_projects.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 using dstest::Http;
+using dstest::Eventually;
 using dstest::Reply;
 
 const std::string kServer = DS_SERVER_BINARY;
@@ -50,15 +51,6 @@ Reply Subscribe(int port, const std::string& project_stream, const std::string& 
   return Http(port, "POST", "/v1/estuary/subscribe/" + project_stream, h, Body(id));
 }
 
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds within = 20s) {
-  auto until = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
 
 }  // namespace
 
@@ -325,27 +317,10 @@ TEST_CASE("estuary: subscribe and unsubscribe racing a publisher") {
 
 TEST_CASE("estuary: under project auth, write on the source and read of the session stream") {
   dstest::TempDir dir;
-  std::map<std::string, std::string> secret;
-  {
-    auto store = durablestreams::ProjectStore::Open(dir.path());
-    REQUIRE(store.ok());
-    for (const char* p : {"a", "b"}) {
-      auto made = (*store)->Create(p);
-      REQUIRE(made.ok());
-      secret[p] = made->secrets[0];
-    }
-  }
+  dstest::TestProjects projects(dir.path(), {"a", "b"});
   using durablestreams::Scope;
   auto token = [&](const std::string& project, Scope scope, const std::string& stream = "") {
-    durablestreams::TokenClaims c;
-    c.sub = project;
-    c.scope = scope;
-    if (!stream.empty()) c.stream_id = stream;
-    c.exp = std::chrono::duration_cast<std::chrono::seconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count() +
-            3600;
-    return dstest::Headers{{"Authorization", "Bearer " + durablestreams::MintToken(c, secret[project])}};
+    return projects.Bearer(project, scope, stream);
   };
   dstest::ServerProcess server(kServer, dir.path(), {"--auth", "jwt"});
   int port = server.port();

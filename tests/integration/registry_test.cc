@@ -11,11 +11,10 @@
 #include <set>
 #include <thread>
 
-#include "durablestreams/jwt.h"
-#include "durablestreams/projects.h"
 #include "support/raw_http.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/test_projects.h"
 
 namespace {
 
@@ -95,26 +94,9 @@ TEST_CASE("registry: racing creates and deletes replay to the streams there are,
 
 TEST_CASE("registry: one per project under project auth; --registry off keeps none") {
   dstest::TempDir dir;
-  std::map<std::string, std::string> secret;
-  {
-    auto store = durablestreams::ProjectStore::Open(dir.path());
-    REQUIRE(store.ok());
-    for (const char* p : {"a", "b"}) {
-      auto made = (*store)->Create(p);
-      REQUIRE(made.ok());
-      secret[p] = made->secrets[0];
-    }
-  }
+  dstest::TestProjects projects(dir.path(), {"a", "b"});
   auto token = [&](const std::string& project, durablestreams::Scope scope) {
-    durablestreams::TokenClaims c;
-    c.sub = project;
-    c.scope = scope;
-    c.exp = std::chrono::duration_cast<std::chrono::seconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count() +
-            3600;
-    return dstest::Headers{
-        {"Authorization", "Bearer " + durablestreams::MintToken(c, secret[project])}};
+    return projects.Bearer(project, scope);
   };
   using durablestreams::Scope;
   dstest::ServerProcess server(kServer, dir.path(), {"--auth", "jwt"});

@@ -20,9 +20,11 @@
 #include "auth/base64url.h"
 #include "durablestreams/jwt.h"
 #include "durablestreams/projects.h"
+#include "support/eventually.h"
 #include "support/raw_http.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/test_projects.h"
 
 namespace {
 
@@ -59,15 +61,7 @@ std::map<std::string, std::string> AckedOffsets(const std::string& json) {
   return out;
 }
 
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds within = 20s) {
-  auto until = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+using dstest::Eventually;
 
 // A webhook receiver on loopback. Each POST is recorded, then answered as
 // `answer` says: the first `fail_first` with 500, after `delay`, or held
@@ -442,25 +436,9 @@ TEST_CASE("subscriptions: 1000 streams on one pattern, appends on all, every one
 
 TEST_CASE("subscriptions: under project auth the __ds routes need the project's manage token") {
   dstest::TempDir dir;
-  std::map<std::string, std::string> secret;
-  {
-    auto store = durablestreams::ProjectStore::Open(dir.path());
-    REQUIRE(store.ok());
-    for (const char* p : {"a", "b", "_default"}) {
-      auto made = (*store)->Create(p);
-      REQUIRE(made.ok());
-      secret[p] = made->secrets[0];
-    }
-  }
+  dstest::TestProjects projects(dir.path(), {"a", "b", "_default"});
   auto token = [&](const std::string& project, durablestreams::Scope scope) {
-    durablestreams::TokenClaims c;
-    c.sub = project;
-    c.scope = scope;
-    c.exp = std::chrono::duration_cast<std::chrono::seconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count() +
-            3600;
-    return durablestreams::MintToken(c, secret[project]);
+    return projects.Token(project, scope);
   };
   using durablestreams::Scope;
   dstest::ServerProcess server(kServer, dir.path(), {"--auth", "jwt"});
