@@ -4,7 +4,8 @@
 # tests/conformance). Skips apt when everything is already there.
 set -euo pipefail
 packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev libcpp-httplib-dev
-          catch2 libfmt-dev libssl-dev libcurl4-openssl-dev sqlite3 awscli python3-botocore)
+          catch2 libfmt-dev libssl-dev libcurl4-openssl-dev sqlite3 awscli python3-botocore
+          prometheus chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

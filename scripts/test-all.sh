@@ -10,12 +10,13 @@
 #      an independent signer), the package consumers (install, find_package,
 #      add_subdirectory, pkg-config), the crash torture in its short modes
 #      (24 kill -9 cycles, then 12 with rotation all the time) and the
-#      estuary torture (exactly-once fan-out, 6 kill -9 cycles);
+#      estuary torture (exactly-once fan-out, 6 kill -9 cycles), and the
+#      admin page in headless Chromium (tests/browser);
 #   3. builds with ASan+UBSan and runs unit and integration tests;
 #   4. builds with TSan and runs unit and integration tests;
 #   5. builds the libFuzzer targets with clang and runs each for 30 s;
 #   6. runs the benchmark harnesses (bench/run.sh, bench/cold.sh,
-#      bench/subscriptions.sh, bench/estuary.sh) in their quick modes
+#      bench/subscriptions.sh, bench/estuary.sh, bench/metrics.sh) in their quick modes
 #      (figures, no targets).
 # Ends with the line "N passed, M failed" (test programs across all builds).
 set -uo pipefail
@@ -26,7 +27,8 @@ failed=0
 
 "$root/scripts/deps.sh" || { echo "installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
 (cd "$root/tests/conformance" && npm ci --no-audit --no-fund >/dev/null &&
-  cd "$root/tests/s3" && npm ci --no-audit --no-fund >/dev/null) ||
+  cd "$root/tests/s3" && npm ci --no-audit --no-fund >/dev/null &&
+  cd "$root/tests/browser" && npm ci --no-audit --no-fund >/dev/null) ||
   { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # run_ctest BUILD_DIR CMAKE_ARGS LABEL_REGEX [ENV...]
@@ -55,7 +57,7 @@ run_ctest() {
 }
 
 run_ctest "$root/build" "-DCMAKE_BUILD_TYPE=RelWithDebInfo" \
-  "unit|integration|conformance|cold|package|reliability" \
+  "unit|integration|conformance|cold|package|reliability|browser" \
   DS_CONFORMANCE_RUNS=3
 run_ctest "$root/build-asan" "-DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=address" "unit|integration" \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -87,6 +89,7 @@ bench_quick "benchmark harness" run.sh "append 1 conn" 16
 bench_quick "cold tier bench" cold.sh "cold, cached" 20
 bench_quick "subscriptions bench" subscriptions.sh "append -> all 1,000" 20
 bench_quick "estuary bench" estuary.sh "300 session streams" 10
+bench_quick "metrics bench" metrics.sh "append 32 conns" 6
 
 echo
 echo "$passed passed, $failed failed"

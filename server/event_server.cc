@@ -380,7 +380,7 @@ class Loop {
     size_t q = target.find('?');
     std::string_view raw_path = target.substr(0, q);
     std::string path = http::PercentDecode(raw_path, false);
-    if (options_->access_log) {
+    if (options_->access_log || options_->request_metrics) {
       c.log_method = c.head.method;
       c.log_path = path;
       c.log_start = SteadyClock::now();
@@ -396,7 +396,7 @@ class Loop {
     };
     const Route* route = nullptr;
     for (const Route& r : options_->routes) {
-      if (under(r.prefix)) route = &r;
+      if (r.exact ? path == r.prefix : under(r.prefix)) route = &r;
     }
     const std::string& prefix = route ? route->prefix : options_->prefix;
     if (!route && !under(prefix)) {
@@ -449,17 +449,23 @@ class Loop {
       r.live->Cancel();
       r.live.reset();
     }
-    if (options_->access_log) {
-      AccessLogEntry e;
-      e.time_ms = c.log_time_ms;
-      e.method = c.log_method;
-      e.path = c.log_path;
-      e.status = r.status;
-      e.bytes = c.head_only || r.status == 204 || r.status == 304 ? 0 : r.body.size();
-      e.duration_ms =
+    if (options_->access_log || options_->request_metrics) {
+      double ms =
           std::chrono::duration<double, std::milli>(SteadyClock::now() - c.log_start).count();
-      e.live = r.live != nullptr;
-      options_->access_log->Write(e);
+      if (options_->request_metrics) {
+        options_->request_metrics->Record(c.log_method, r.status, ms / 1000);
+      }
+      if (options_->access_log) {
+        AccessLogEntry e;
+        e.time_ms = c.log_time_ms;
+        e.method = c.log_method;
+        e.path = c.log_path;
+        e.status = r.status;
+        e.bytes = c.head_only || r.status == 204 || r.status == 304 ? 0 : r.body.size();
+        e.duration_ms = ms;
+        e.live = r.live != nullptr;
+        options_->access_log->Write(e);
+      }
     }
     std::string& o = Out(c);
     AppendResponseHead(r, c.keep_alive, &o);
@@ -724,9 +730,11 @@ Result<std::unique_ptr<EventServer>> EventServer::Start(StreamEngine& engine,
   }
   for (const Route& r : options.routes) {
     bool handled = r.handler || r.async_handler;
-    if (!whole_segment(r.prefix) || !handled || r.prefix == options.prefix) {
+    bool shaped = r.exact ? !r.prefix.empty() && r.prefix[0] == '/' : whole_segment(r.prefix);
+    if (!shaped || !handled || r.prefix == options.prefix) {
       return Status::InvalidArgument(
-          "a route needs a handler and a prefix of its own that starts and ends with '/'");
+          "a route needs a handler and a prefix of its own that starts and ends with '/' "
+          "(an exact route: a path that starts with '/')");
     }
   }
   auto server = std::make_unique<event::ServerImpl>(engine, options);

@@ -16,6 +16,16 @@ namespace durablestreams {
 
 namespace {
 
+// `text` as a regular expression that matches it alone.
+std::string RegexLiteral(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 Request ToRequest(const std::string& root, const httplib::Request& hreq) {
   Request req;
   req.root = root;
@@ -77,7 +87,7 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
   server.set_payload_max_length(engine.options().max_body_bytes);
   server.set_keep_alive_max_count(100000);
   server.set_tcp_nodelay(true);  // small responses must not wait for delayed ACKs
-  if (auto log = options.access_log) {
+  if (options.access_log || options.request_metrics) {
     // A request runs on one worker thread from routing to its logger.
     struct Started {
       std::chrono::steady_clock::time_point at;
@@ -91,16 +101,20 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
                             .count();
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    server.set_logger([log](const httplib::Request& req, const httplib::Response& res) {
+    server.set_logger([log = options.access_log, metrics = options.request_metrics](
+                          const httplib::Request& req, const httplib::Response& res) {
+      double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started.at)
+              .count();
+      if (metrics) metrics->Record(req.method, res.status, ms / 1000);
+      if (!log) return;
       AccessLogEntry e;
       e.time_ms = started.unix_ms;
       e.method = req.method;
       e.path = req.path;
       e.status = res.status;
       e.bytes = req.method == "HEAD" ? 0 : res.body.size();
-      e.duration_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started.at)
-              .count();
+      e.duration_ms = ms;
       e.live = res.get_header_value("Content-Type") == "text/event-stream";
       log->Write(e);
     });
@@ -126,7 +140,7 @@ void Mount(httplib::Server& server, StreamEngine& engine, const HttplibAdapterOp
                           [promise](Response out) { promise->set_value(std::move(out)); });
       SendPlain(answer.get(), head, res);
     };
-    std::string route_pattern = route.prefix + "(.+)";
+    std::string route_pattern = route.exact ? RegexLiteral(route.prefix) : route.prefix + "(.+)";
     server.Get(route_pattern, serve);
     server.Put(route_pattern, serve);
     server.Post(route_pattern, serve);

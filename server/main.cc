@@ -12,6 +12,8 @@
 //                          [--subscriptions on|off] [--public-url URL]
 //                          [--webhook-timeout 10s] [--estuary-ttl 24h] [--producer-ttl 7d]
 //                          [--registry on|off] [--access-log stderr|FILE]
+//                          [--metrics on|off] [--metrics-listen HOST:PORT]
+//                          [--metrics-token TOKEN] [--server-timing] [--admin on|off]
 //   durable-streams-server project ... | token ...   (server/cli.cc)
 //
 // The S3 store takes its credentials from DS_S3_ACCESS_KEY_ID and
@@ -39,6 +41,9 @@
 #include <vector>
 
 #include "cli.h"
+#include "metrics_endpoint.h"
+#include "durablestreams/inspect_api.h"
+#include "durablestreams/server/admin_page.h"
 #include "durablestreams/estuary_api.h"
 #include "durablestreams/project_auth.h"
 #include "durablestreams/project_config_api.h"
@@ -93,6 +98,11 @@ void Usage() {
                "                            __registry__ (per project with --auth jwt;\n"
                "                            default on; docs/registry.md)\n"
                "  --access-log stderr|FILE  a JSON line per request (default: none)\n"
+               "  --metrics on|off          count and serve GET /metrics (default on)\n"
+               "  --metrics-listen HOST:PORT  serve /metrics there instead of the main port\n"
+               "  --metrics-token TOKEN     /metrics on the main port wants this bearer token\n"
+               "  --server-timing           a Server-Timing header on every stream response\n"
+               "  --admin on|off            the admin page at /admin/ (default on)\n"
                "  --producer-ttl DUR        drop a producer's state after this long without an\n"
                "                            accepted append (default 7d; 0: never)\n"
                "  --fault-rotation put:N|commit:N  a test hook: _exit(86) right after the\n"
@@ -203,6 +213,10 @@ int main(int argc, char** argv) {
   std::string subscriptions = "on";
   std::string registry = "on";
   std::string access_log;  // "": none
+  std::string metrics_mode = "on";
+  std::string metrics_listen;  // "": the main listener
+  std::string metrics_token;
+  std::string admin = "on";
   std::string public_url;                     // the stream root as clients reach it
   std::vector<durablestreams::Route> routes;  // beside the streams
   std::chrono::milliseconds clock_skew{60000};
@@ -299,6 +313,20 @@ int main(int argc, char** argv) {
     } else if (a == "--access-log") {
       access_log = value();
       ok = !access_log.empty();
+    } else if (a == "--metrics") {
+      metrics_mode = value();
+      ok = metrics_mode == "on" || metrics_mode == "off";
+    } else if (a == "--metrics-listen") {
+      metrics_listen = value();
+      ok = !metrics_listen.empty();
+    } else if (a == "--metrics-token") {
+      metrics_token = value();
+      ok = !metrics_token.empty();
+    } else if (a == "--server-timing") {
+      options.server_timing = true;
+    } else if (a == "--admin") {
+      admin = value();
+      ok = admin == "on" || admin == "off";
     } else if (a == "--registry") {
       registry = value();
       ok = registry == "on" || registry == "off";
@@ -403,6 +431,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  std::shared_ptr<durablestreams::Metrics> metrics;
+  if (metrics_mode == "on") {
+    metrics = std::make_shared<durablestreams::Metrics>();
+    options.metrics = metrics;
+  }
+
   // Reserved subscriptions (the __ds control APIs); their threads start
   // with the signals blocked.
   std::unique_ptr<durablestreams::subscriptions::SubscriptionService> subs;
@@ -412,6 +446,7 @@ int main(int argc, char** argv) {
     so.public_root = public_url;
     so.projects = auth == "jwt";
     so.authorize_control = authorize_control;
+    so.metrics = metrics;
     so.webhooks.total_timeout = webhook_timeout;
     so.webhooks.connect_timeout = std::min(so.webhooks.connect_timeout, webhook_timeout);
     auto made = durablestreams::subscriptions::SubscriptionService::Open(so);
@@ -440,6 +475,31 @@ int main(int argc, char** argv) {
   }
   routes.push_back({std::string(durablestreams::kEstuaryRoot), nullptr,
                     durablestreams::EstuaryApi(*engine)});
+  durablestreams::InspectApiOptions io;
+  io.authorize_control = authorize_control;
+  io.projects = auth == "jwt";
+  auto inspect = durablestreams::InspectApi(*engine, io);
+  routes.push_back({std::string(durablestreams::kInspectRoot), nullptr, inspect});
+  routes.push_back({std::string(durablestreams::kInspectList), nullptr, inspect, true});
+  if (admin == "on") {
+    for (auto& r : durablestreams::AdminPageRoutes()) routes.push_back(std::move(r));
+  }
+  std::unique_ptr<durablestreams::MetricsListener> metrics_listener;
+  std::shared_ptr<durablestreams::RequestMetrics> request_metrics;
+  if (metrics) {
+    request_metrics = std::make_shared<durablestreams::RequestMetrics>(metrics);
+    if (!metrics_listen.empty()) {
+      auto listening = durablestreams::MetricsListener::Start(metrics, metrics_listen);
+      if (!listening.ok()) {
+        std::fprintf(stderr, "durable-streams-server: %s\n", listening.status().ToString().c_str());
+        return 1;
+      }
+      metrics_listener = std::move(listening).value();
+      std::fprintf(stderr, "durable-streams-server: metrics on port %d\n", metrics_listener->port());
+    } else {
+      routes.push_back(durablestreams::MetricsRoute(metrics, metrics_token, auth == "jwt"));
+    }
+  }
   auto stream_root = [&](int bound_port) {
     if (subs && public_url.empty()) {
       subs->SetPublicRoot("http://" + host + ":" + std::to_string(bound_port) + "/v1/stream/");
@@ -462,6 +522,7 @@ int main(int argc, char** argv) {
   if (transport == "event") {
     durablestreams::EventServerOptions eo;
     eo.access_log = log;
+    eo.request_metrics = request_metrics;
     eo.host = host;
     eo.port = port;
     eo.threads = static_cast<int>(loops);
@@ -493,6 +554,7 @@ int main(int argc, char** argv) {
   durablestreams::HttplibAdapterOptions ho;
   ho.routes = routes;
   ho.access_log = log;
+  ho.request_metrics = request_metrics;
   durablestreams::Mount(server, *engine, ho);
 
   int bound =

@@ -40,6 +40,9 @@ struct AuthDecision {
 
   // Set: the request is refused with this response and nothing is done...
   std::optional<Response> denial;
+  // ... for this reason, a short snake_case word counted in the metrics'
+  // durable_streams_auth_failures_total{reason} (null: "denied").
+  const char* reason = nullptr;
   // ... unless this is set, the request a read (GET, HEAD) and its stream
   // public (CreateCommand::public_read): then it is answered as usual. A
   // read of any other stream, or of none, gets `denial`.

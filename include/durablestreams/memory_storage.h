@@ -31,6 +31,7 @@ class MemoryStorage final : public Storage {
   Status Apply(const WriteBatch& batch) override;
   Status ReadMessages(int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
                       std::vector<StoredMessage>* out) override;
+  StorageStats Stats() override;  // commits only
 
   // Until called again with OK, every Apply() fails with `status` and
   // changes nothing (kNoSpace: what a full disk does).

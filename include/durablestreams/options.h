@@ -15,6 +15,7 @@
 
 #include "durablestreams/auth.h"
 #include "durablestreams/clock.h"
+#include "durablestreams/metrics.h"
 #include "durablestreams/request.h"
 #include "durablestreams/segment_store.h"
 #include "durablestreams/storage.h"
@@ -109,6 +110,17 @@ struct Options {
   // through Handle() (405). Empty: no registry. The server's --registry
   // sets "__registry__" (per project, "{project}/__registry__").
   std::function<std::string(std::string_view path)> registry_path;
+
+  // Where the engine counts its work: appends, commits, reads, live
+  // readers, auth refusals, the store's StorageStats (docs/operations.md
+  // lists every series). Counting is relaxed atomics on the paths it
+  // touches. Null: nothing is counted.
+  std::shared_ptr<Metrics> metrics;
+
+  // Every response of Handle() carries a Server-Timing header (parse,
+  // auth, queue, commit, read, encode), not only those to requests that
+  // ask with `X-Debug-Timing: 1`.
+  bool server_timing = false;
 };
 
 }  // namespace durablestreams

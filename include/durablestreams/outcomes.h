@@ -45,11 +45,19 @@ struct StreamInfo {
   std::string reader_key;  // empty for a public stream
 };
 
+// How long a mutation waited for the writer, and how long its batch took
+// to decide and commit (Server-Timing: queue, commit). Milliseconds.
+struct CommitTiming {
+  double queue_ms = 0;
+  double commit_ms = 0;
+};
+
 struct CreateOutcome {
   std::optional<StreamError> error;
   bool created = false;  // false: it existed with this configuration
   StreamInfo stream;
   std::string location;  // CreateCommand::location, when created
+  CommitTiming timing;
 };
 
 struct AppendOutcome {
@@ -62,6 +70,7 @@ struct AppendOutcome {
   std::optional<int64_t> producer_seq;
   // New data was stored under a producer (HTTP answers 200, else 204).
   bool stored_with_producer = false;
+  CommitTiming timing;
 };
 
 struct ReadOutcome {
@@ -95,6 +104,7 @@ struct InfoOutcome {
 
 struct DeleteOutcome {
   std::optional<StreamError> error;
+  CommitTiming timing;
 };
 
 }  // namespace durablestreams

@@ -161,6 +161,34 @@ struct LoadedState {
   std::vector<FanoutLink> links;
 };
 
+// What a store counts of its own work since it was opened, for metrics
+// (Options::metrics). A store that counts nothing leaves everything 0.
+struct StorageStats {
+  uint64_t commits = 0;            // Apply() calls that committed
+  uint64_t fsyncs = 0;             // file syncs it asked for
+  uint64_t checkpoints = 0;        // write-ahead log checkpoints
+  uint64_t rotations = 0;          // rotation passes that sealed segments
+  uint64_t segments_uploaded = 0;  // segment objects put in the cold store
+  uint64_t segments_sealed = 0;    // segments recorded (their hot rows dropped)
+  uint64_t cold_errors = 0;        // cold-store calls that failed
+  uint64_t wal_bytes = 0;          // the write-ahead log's size now
+};
+
+// One segment of a stream in the cold tier.
+struct SegmentDescription {
+  std::string key;
+  uint64_t start = 0, end = 0;  // stream positions it holds
+  uint64_t object_bytes = 0;
+  uint64_t messages = 0;
+  std::optional<uint32_t> crc32c;  // of the whole object; unset for older segments
+};
+
+// Where a stream's own data is (a fork's inherited data is its source's).
+struct StreamStorageInfo {
+  uint64_t hot_messages = 0, hot_bytes = 0;
+  std::vector<SegmentDescription> segments;  // oldest first
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -188,6 +216,13 @@ class Storage {
   // or caches and save a copy of every byte.
   virtual Status ReadBytes(int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
                            std::string* body, uint64_t* next);
+
+  // Counters for metrics; may be called from any thread. Default: zeros.
+  virtual StorageStats Stats() { return {}; }
+
+  // Where `stream_id`'s data is, for inspection (not for serving reads).
+  // The default counts ReadMessages() from 0 as hot.
+  virtual Status Describe(int64_t stream_id, StreamStorageInfo* out);
 };
 
 // Test hooks of the SQLite store: they let a test leave the files exactly as

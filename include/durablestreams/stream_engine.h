@@ -33,6 +33,8 @@
 
 #include "durablestreams/commands.h"
 #include "durablestreams/estuary.h"
+#include "durablestreams/inspect.h"
+#include "durablestreams/metrics.h"
 #include "durablestreams/options.h"
 #include "durablestreams/outcomes.h"
 #include "durablestreams/request.h"
@@ -81,6 +83,10 @@ class StreamEngine {
                            EstuaryUnsubscribeCallback done) = 0;
   virtual void GetEstuary(EstuaryInfoCommand command, EstuaryInfoCallback done) = 0;
   virtual void DeleteEstuary(EstuaryDeleteCommand command, DeleteCallback done) = 0;
+
+  // What the engine knows of one stream (inspect.h). Reads the store on
+  // the calling thread.
+  virtual void Inspect(InspectCommand command, InspectCallback done) = 0;
 
   // Serves one HTTP request for the stream `request.path`: decodes it into a
   // command, asks the authorization hook, runs the command and encodes its

@@ -68,6 +68,9 @@ struct SubscriptionServiceOptions {
   ControlAuthorizeFn authorize_control;  // null: every control request allowed
   WebhookLimits webhooks;
   std::shared_ptr<Clock> clock;  // SystemClock() when null
+  // Counts webhook deliveries (durable_streams_webhook_deliveries_total)
+  // and failures (durable_streams_webhook_failures_total). Null: none.
+  std::shared_ptr<Metrics> metrics;
 };
 
 class SubscriptionService {

@@ -43,7 +43,7 @@ class Authorizer {
   // The token's claims if it is valid for `project` and of scope `need`;
   // else the refusal, in *denial. *public_by_default: the project's.
   std::optional<TokenClaims> Verify(const Request& req, std::string_view project, Scope need,
-                                    Response* denial, bool* public_by_default,
+                                    AuthDecision* denial, bool* public_by_default,
                                     int64_t* now_ms) const;
 
   ProjectJwtAuthOptions o_;

@@ -88,33 +88,41 @@ Response Forbidden(std::string_view message) {
   return ErrorResponse(403, "FORBIDDEN", message);
 }
 
+AuthDecision Refusal(Response r, const char* reason) {
+  AuthDecision d(std::move(r));
+  d.reason = reason;
+  return d;
+}
+
 Authorizer::Authorizer(ProjectJwtAuthOptions o) : o_(std::move(o)) {
   if (!o_.clock) o_.clock = SystemClock();
 }
 
 std::optional<TokenClaims> Authorizer::Verify(const Request& req, std::string_view project,
-                                              Scope need, Response* denial, bool* public_by_default,
-                                              int64_t* now_ms) const {
+                                              Scope need, AuthDecision* denial,
+                                              bool* public_by_default, int64_t* now_ms) const {
   std::string_view token = BearerToken(req);
   if (token.empty()) {
-    *denial = Unauthorized(false, "a bearer token is required");
+    *denial = Refusal(Unauthorized(false, "a bearer token is required"), "missing_token");
     return std::nullopt;
   }
   Result<std::shared_ptr<const ProjectMap>> projects = o_.projects->Current();
   if (!projects.ok()) {
-    *denial = ErrorResponse(503, "UNAVAILABLE", "the project store cannot be read");
+    *denial = Refusal(ErrorResponse(503, "UNAVAILABLE", "the project store cannot be read"),
+                      "project_store_unavailable");
     return std::nullopt;
   }
   auto it = (*projects)->find(project);
   if (it == (*projects)->end()) {
-    *denial = Unauthorized(true, "invalid token");
+    *denial = Refusal(Unauthorized(true, "invalid token"), "unknown_project");
     return std::nullopt;
   }
   *now_ms = o_.clock->NowMillis();
   int64_t now_s = *now_ms / 1000, skew_s = static_cast<int64_t>(o_.clock_skew.count());
   auto refuse = [denial](TokenError e) {
-    *denial =
-        Unauthorized(true, e == TokenError::kExpired ? "the token has expired" : "invalid token");
+    *denial = Refusal(
+        Unauthorized(true, e == TokenError::kExpired ? "the token has expired" : "invalid token"),
+        TokenErrorName(e));
   };
   thread_local VerifiedTokens verified;
   const TokenClaims* claims = verified.Find(token, *projects, project);
@@ -132,11 +140,11 @@ std::optional<TokenClaims> Authorizer::Verify(const Request& req, std::string_vi
     claims = verified.Add(token, *projects, project, std::move(*check.claims));
   }
   if (claims->sub != project) {
-    *denial = Forbidden("the token is for another project");
+    *denial = Refusal(Forbidden("the token is for another project"), "wrong_project");
     return std::nullopt;
   }
   if (static_cast<int>(claims->scope) < static_cast<int>(need)) {
-    *denial = Forbidden("the token's scope does not allow this");
+    *denial = Refusal(Forbidden("the token's scope does not allow this"), "scope");
     return std::nullopt;
   }
   *public_by_default = it->second.public_by_default;
@@ -158,34 +166,36 @@ std::optional<std::string> Authorizer::CorsOrigin(const Request& req) const {
 
 AuthDecision Authorizer::CheckProject(const Request& req, std::string_view project,
                                       Scope need) const {
-  Response denial;
+  AuthDecision denial;
   bool public_by_default = false;
   int64_t now_ms = 0;
   std::optional<TokenClaims> claims =
       Verify(req, project, need, &denial, &public_by_default, &now_ms);
   if (!claims) return denial;
-  if (claims->stream_id) return Forbidden("the token is for one stream");
+  if (claims->stream_id) return Refusal(Forbidden("the token is for one stream"), "wrong_stream");
   return std::nullopt;
 }
 
 AuthDecision Authorizer::Check(const Request& req, Scope need) const {
   ProjectPath at = SplitProjectPath(req.path);
   if (at.project == kDefaultProject && at.stream != req.path) {
-    return ErrorResponse(400, "INVALID_PATH",
-                         "streams of the _default project are named without it");
+    return Refusal(ErrorResponse(400, "INVALID_PATH",
+                                 "streams of the _default project are named without it"),
+                   "invalid_path");
   }
   if (at.stream == "__ds" || at.stream.substr(0, 5) == "__ds/") {
-    return ErrorResponse(400, "INVALID_PATH",
-                         "a project's __ds paths are reserved for its control APIs");
+    return Refusal(ErrorResponse(400, "INVALID_PATH",
+                                 "a project's __ds paths are reserved for its control APIs"),
+                   "invalid_path");
   }
-  Response denial;
+  AuthDecision denial;
   bool public_by_default = false;
   int64_t now_ms = 0;
   std::optional<TokenClaims> claims =
       Verify(req, at.project, need, &denial, &public_by_default, &now_ms);
   if (!claims) return denial;
   if (claims->stream_id && *claims->stream_id != at.stream) {
-    return Forbidden("the token is for another stream");
+    return Refusal(Forbidden("the token is for another stream"), "wrong_stream");
   }
   if (req.method == Method::kPut && req.headers.Has("Stream-Forked-From")) {
     std::optional<std::string_view> source = protocol::ForkSourceOf(req);
@@ -193,9 +203,11 @@ AuthDecision Authorizer::Check(const Request& req, Scope need) const {
       ProjectPath from = SplitProjectPath(*source);
       if (from.project != at.project ||
           (from.project == kDefaultProject && from.stream != *source)) {
-        return Forbidden("a fork's source must be in the same project");
+        return Refusal(Forbidden("a fork's source must be in the same project"), "wrong_project");
       }
-      if (claims->stream_id) return Forbidden("a token for one stream cannot fork another");
+      if (claims->stream_id) {
+        return Refusal(Forbidden("a token for one stream cannot fork another"), "wrong_stream");
+      }
     }
   }
   // Live reads last while the token is accepted: to exp plus the skew.

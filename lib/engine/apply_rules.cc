@@ -386,6 +386,7 @@ void EngineImpl::ApplyAppend(Batch& batch, Op& op) {
   staged.dirty = true;
   if (!op.producer) return acknowledge(std::nullopt, std::nullopt);
   batch.producers[{rec.id, op.producer->id}] = next_state;
+  batch.producer_tails[{rec.id, op.producer->id}] = rec.tail;
   acknowledge(next_state.epoch, next_state.last_seq);
   out.stored_with_producer = op.has_body;
 }

@@ -9,6 +9,7 @@
 #ifndef DURABLESTREAMS_LIB_ENGINE_BATCH_H_
 #define DURABLESTREAMS_LIB_ENGINE_BATCH_H_
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,7 +48,8 @@ struct Op {
     kSweep,
     kSubscribe,
     kUnsubscribe,
-    kEstuaryInfo
+    kEstuaryInfo,
+    kInspect
   };
   Kind kind = Kind::kAppend;
   std::string path;  // kSubscribe, kUnsubscribe: the source
@@ -75,6 +77,7 @@ struct Op {
   // refused after the stream's own checks (404, 410, closed, type), which
   // only the writer can make.
   std::optional<StreamError> body_error;
+  std::chrono::steady_clock::time_point queued_at;  // set by Enqueue()
 
   // The answer; which one is read depends on `kind`. Internal ops (expiry,
   // sweep) have no callback.
@@ -84,12 +87,14 @@ struct Op {
   EstuarySubscribeOutcome subscribed;
   EstuaryUnsubscribeOutcome unsubscribed;
   EstuaryInfoOutcome estuary_info;
+  InspectOutcome inspected;
   CreateCallback on_create;
   AppendCallback on_append;
   DeleteCallback on_delete;
   EstuarySubscribeCallback on_subscribe;
   EstuaryUnsubscribeCallback on_unsubscribe;
   EstuaryInfoCallback on_estuary_info;
+  InspectCallback on_inspect;
 
   void Refuse(StreamError e) {
     switch (kind) {
@@ -99,6 +104,7 @@ struct Op {
       case Kind::kSubscribe: subscribed.error = std::move(e); break;
       case Kind::kUnsubscribe: unsubscribed.error = std::move(e); break;
       case Kind::kEstuaryInfo: estuary_info.error = std::move(e); break;
+      case Kind::kInspect: inspected.error = std::move(e); break;
       default: break;
     }
   }
@@ -110,6 +116,7 @@ struct Op {
     if (on_subscribe) std::exchange(on_subscribe, nullptr)(std::move(subscribed));
     if (on_unsubscribe) std::exchange(on_unsubscribe, nullptr)(std::move(unsubscribed));
     if (on_estuary_info) std::exchange(on_estuary_info, nullptr)(std::move(estuary_info));
+    if (on_inspect) std::exchange(on_inspect, nullptr)(std::move(inspected));
   }
 };
 
@@ -129,6 +136,10 @@ struct StagedStream {
 // One commit's worth of decisions and writes.
 struct Batch {
   int64_t now = 0;
+  std::chrono::steady_clock::time_point started;  // when the writer took it
+  size_t copies = 0;                              // estuary copies staged
+  // The stream's tail after each producer's accepted append in this batch.
+  std::map<std::pair<int64_t, std::string>, uint64_t> producer_tails;
   std::unordered_map<std::string, StagedStream> by_path;
   std::vector<std::shared_ptr<Stream>> removed;  // deleted or expired in this batch
   std::set<int64_t> dropped_ids;                 // created and removed in this batch

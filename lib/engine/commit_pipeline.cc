@@ -44,6 +44,7 @@ bool OnlyTailMoved(const StagedStream& staged) {
 // and none queued, while the last batch was a single op (a writer alone,
 // so no batch to share), skips the two thread hand-offs.
 void EngineImpl::Enqueue(std::unique_ptr<Op> op) {
+  op->queued_at = std::chrono::steady_clock::now();
   bool here = false;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
@@ -131,6 +132,7 @@ void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Op>>& ops) {
   while (begin < ops.size()) {
     Batch batch;
     batch.now = Now();
+    batch.started = std::chrono::steady_clock::now();
     size_t i = begin;
     for (; i < ops.size(); ++i) {
       Op& op = *ops[i];
@@ -148,6 +150,7 @@ void EngineImpl::ProcessBatch(std::vector<std::unique_ptr<Op>>& ops) {
         case Op::Kind::kSubscribe: ApplySubscribe(batch, op); break;
         case Op::Kind::kUnsubscribe: ApplyUnsubscribe(batch, op); break;
         case Op::Kind::kEstuaryInfo: ApplyEstuaryInfo(batch, op); break;
+        case Op::Kind::kInspect: ApplyInspect(batch, op); break;
       }
     }
     CommitBatch(batch, ops, begin, i);
@@ -184,7 +187,10 @@ void EngineImpl::CommitBatch(Batch& batch, std::vector<std::unique_ptr<Op>>& ops
     if (!gone.count(a.stream_id)) batch.wb.appends.push_back(std::move(a));
   }
   StageLinks(batch);
+  auto applying = std::chrono::steady_clock::now();
   Status s = storage_->Apply(batch.wb);
+  auto applied = std::chrono::steady_clock::now();
+  CountCommit(batch, ops, begin, end, s.ok(), applying, applied);
   if (!s.ok()) {
     // Nothing of the batch is stored: answer every op with the failure.
     ErrorCode code = StorageErrorCode(s);
@@ -207,6 +213,42 @@ void EngineImpl::CommitBatch(Batch& batch, std::vector<std::unique_ptr<Op>>& ops
     ops[i]->Answer();
   }
   Wake(wakeups);
+}
+
+// Gives each op of the batch its CommitTiming, and counts the commit into
+// the metrics (when on).
+void EngineImpl::CountCommit(const Batch& batch, std::vector<std::unique_ptr<Op>>& ops,
+                             size_t begin, size_t end, bool ok,
+                             std::chrono::steady_clock::time_point applying,
+                             std::chrono::steady_clock::time_point applied) {
+  using Ms = std::chrono::duration<double, std::milli>;
+  double commit_ms = Ms(applied - batch.started).count();
+  for (size_t i = begin; i < end; ++i) {
+    Op& op = *ops[i];
+    CommitTiming t{Ms(batch.started - op.queued_at).count(), commit_ms};
+    switch (op.kind) {
+      case Op::Kind::kCreate: op.created.timing = t; break;
+      case Op::Kind::kAppend:
+        op.appended.timing = t;
+        if (ok && !op.appended.error && op.on_append) Count(metrics_.appends);
+        break;
+      case Op::Kind::kDelete: op.deleted.timing = t; break;
+      default: break;
+    }
+  }
+  if (!metrics_.commits || batch.wb.empty()) return;
+  if (!ok) return Count(metrics_.commit_failures);
+  Count(metrics_.commits);
+  metrics_.commit_ops->Observe(static_cast<double>(end - begin));
+  metrics_.commit_seconds->Observe(std::chrono::duration<double>(applied - applying).count());
+  uint64_t messages = 0, bytes = 0;
+  for (const AppendRecord& a : batch.wb.appends) {
+    messages += a.message_count();
+    bytes += a.data.size();
+  }
+  Count(metrics_.messages_appended, messages);
+  Count(metrics_.bytes_appended, bytes);
+  Count(metrics_.fanout_copies, batch.copies);
 }
 
 // Tells Options::on_stream_change what the batch created or appended to.
@@ -257,7 +299,12 @@ void EngineImpl::Publish(Batch& batch) {
     if (it->second.empty()) producers_.erase(it);
   }
   for (auto& [key, st] : batch.producers) {
-    if (!batch.dropped_ids.count(key.first)) producers_[key.first][key.second] = {st, batch.now};
+    if (batch.dropped_ids.count(key.first)) continue;
+    std::optional<uint64_t> tail;
+    if (auto it = batch.producer_tails.find(key); it != batch.producer_tails.end()) {
+      tail = it->second;
+    }
+    producers_[key.first][key.second] = {st, batch.now, tail};
   }
 }
 

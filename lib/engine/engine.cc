@@ -66,12 +66,14 @@ Status EngineImpl::Start() {
     streams_[rec.path] = std::move(stream);
   }
   for (ProducerRecord& p : state.producers) {
-    producers_[p.stream_id][p.producer_id] = {{p.epoch, p.last_seq}, p.updated_at_ms};
+    producers_[p.stream_id][p.producer_id] = {
+        {p.epoch, p.last_seq}, p.updated_at_ms, std::nullopt};
   }
   for (const FanoutLink& l : state.links) {
     fanout_[l.source_id][l.target_id] = l.subscribed_at_ms;
     fanin_[l.target_id].insert(l.source_id);
   }
+  RegisterMetrics();
   writer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ds-commit");
     WriterLoop();
@@ -86,6 +88,7 @@ void EngineImpl::Shutdown() {
     if (stopping_) return;
     stopping_ = true;
   }
+  ForgetMetrics();
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
   timer_.Stop();

@@ -34,6 +34,7 @@
 //   fanout.cc           estuaries: subscribe, unsubscribe, and the copies of
 //                       an append to the session streams subscribed to it
 //   registry.cc         the registry stream's events of creates and deletes
+//   inspect.cc          Inspect, and the metrics computed at a scrape
 //   reads.cc            catch-up reads, long-polls, Info
 //   live_readers.cc     SSE responses and waking live readers after a commit
 //   http_entry.cc       StreamEngine::Handle: decode, authorize, run, encode
@@ -54,6 +55,7 @@
 #include "durablestreams/storage.h"
 #include "durablestreams/stream_engine.h"
 #include "engine/batch.h"
+#include "engine/engine_metrics.h"
 #include "engine/sse_session.h"
 #include "engine/stream_state.h"
 #include "engine/timer.h"
@@ -91,6 +93,7 @@ class EngineImpl final : public StreamEngine {
   void Unsubscribe(EstuaryUnsubscribeCommand command, EstuaryUnsubscribeCallback done) override;
   void GetEstuary(EstuaryInfoCommand command, EstuaryInfoCallback done) override;
   void DeleteEstuary(EstuaryDeleteCommand command, DeleteCallback done) override;
+  void Inspect(InspectCommand command, InspectCallback done) override;
   void Shutdown() override;
   std::vector<StreamSummary> ListStreams(const std::string& prefix) override;
   const Options& options() const override { return options_; }
@@ -109,6 +112,9 @@ class EngineImpl final : public StreamEngine {
   void WriterLoop();
   void ProcessBatch(std::vector<std::unique_ptr<Op>>& ops);
   void CommitBatch(Batch& batch, std::vector<std::unique_ptr<Op>>& ops, size_t begin, size_t end);
+  void CountCommit(const Batch& batch, std::vector<std::unique_ptr<Op>>& ops, size_t begin,
+                   size_t end, bool ok, std::chrono::steady_clock::time_point applying,
+                   std::chrono::steady_clock::time_point applied);
   void Publish(Batch& batch);
   void ReportChanges(const Batch& batch);
   void SwapSnapshots(Batch& batch, std::vector<Wakeup>* wakeups);
@@ -132,6 +138,10 @@ class EngineImpl final : public StreamEngine {
   void ApplySweep(Batch& batch);
   void ExpireProducers(Batch& batch);
 
+  // inspect.cc
+  void RegisterMetrics();
+  void ForgetMetrics();
+
   // registry.cc
   void Announce(Batch& batch, const StreamRecord& rec, bool created);
 
@@ -145,6 +155,7 @@ class EngineImpl final : public StreamEngine {
   void ApplySubscribe(Batch& batch, Op& op);
   void ApplyUnsubscribe(Batch& batch, Op& op);
   void ApplyEstuaryInfo(Batch& batch, Op& op);
+  void ApplyInspect(Batch& batch, Op& op);
   void StageLinks(Batch& batch);
   void PublishLinks(const Batch& batch);
 
@@ -184,6 +195,8 @@ class EngineImpl final : public StreamEngine {
   Options options_;
   std::shared_ptr<Storage> storage_;
   Timer timer_;
+  EngineMetrics metrics_;  // all null without Options::metrics
+  std::vector<std::string> metric_callbacks_;  // names, removed at shutdown
 
   std::mutex sessions_mu_;
   std::vector<std::weak_ptr<SseSession>> sessions_;  // every SSE response; sessions_mu_
@@ -210,6 +223,7 @@ class EngineImpl final : public StreamEngine {
   struct KnownProducer {
     protocol::ProducerState state;
     int64_t updated_at_ms = 0;
+    std::optional<uint64_t> last_offset;  // known for appends since Start()
   };
   std::unordered_map<int64_t, std::unordered_map<std::string, KnownProducer>> producers_;
   int64_t producers_checked_ms_ = 0;  // the last expiry scan (Options::producer_ttl)

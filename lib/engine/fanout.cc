@@ -124,6 +124,7 @@ void EngineImpl::CopyToTargets(Batch& batch, int64_t source,
     }
     protocol::MessageList copy = messages;
     AppendMessages(batch, staged, copy);
+    ++batch.copies;
   }
 }
 

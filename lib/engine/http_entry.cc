@@ -7,6 +7,7 @@
 
 #include "durablestreams/stream_engine.h"
 #include "engine/cors.h"
+#include "engine/server_timing.h"
 #include "protocol/request_decoder.h"
 #include "protocol/response_encoder.h"
 
@@ -30,23 +31,39 @@ bool NoPublicStream(const std::optional<StreamError>& e) {
   return e && (e->code == ErrorCode::kNotFound || e->code == ErrorCode::kGone);
 }
 
+// Counts a refusal into durable_streams_auth_failures_total{reason}.
+void CountAuthFailure(const Options& options, const char* reason) {
+  if (!options.metrics) return;
+  options.metrics
+      ->AddCounter("durable_streams_auth_failures_total",
+                   "Requests refused by the authorization hooks, by reason.",
+                   Label("reason", reason ? reason : "denied"))
+      .Add();
+}
+
 // A read without a credential: answered only from a public stream; for any
 // other, or none, the authorization hook's denial goes out.
-void HandlePublicRead(StreamEngine& engine, protocol::Command command, Response denial,
+void HandlePublicRead(StreamEngine& engine, protocol::Command command, AuthDecision denial,
                       const ResponseCallback& done) {
-  auto deny = std::make_shared<Response>(std::move(denial));
+  auto deny = std::make_shared<Response>(std::move(*denial.denial));
+  const char* reason = denial.reason;
   if (auto* info = std::get_if<InfoCommand>(&command)) {
     info->public_only = true;
-    return engine.Info(std::move(*info), [done, deny](InfoOutcome o) {
-      done(NoPublicStream(o.error) ? *deny : protocol::Encode(o));
+    return engine.Info(std::move(*info), [done, deny, &engine, reason](InfoOutcome o) {
+      if (!NoPublicStream(o.error)) return done(protocol::Encode(o));
+      CountAuthFailure(engine.options(), reason);
+      done(*deny);
     });
   }
   auto& read = std::get<ReadCommand>(command);
   read.public_only = true;
   engine.Read(
       std::move(read),
-      [done, deny, cache = DataCacheControl(engine.options().cache_visibility)](ReadOutcome o) {
-        done(NoPublicStream(o.error) ? *deny : protocol::Encode(std::move(o), cache));
+      [done, deny, &engine, reason,
+       cache = DataCacheControl(engine.options().cache_visibility)](ReadOutcome o) {
+        if (!NoPublicStream(o.error)) return done(protocol::Encode(std::move(o), cache));
+        CountAuthFailure(engine.options(), reason);
+        done(*deny);
       });
 }
 
@@ -84,28 +101,42 @@ void StreamEngine::Handle(Request request, ResponseCallback done) {
   if (auto bad = protocol::CheckTarget(request)) return done(protocol::EncodeError(*bad));
   bool is_read = request.method == Method::kGet || request.method == Method::kHead;
   if (!is_read && options().registry_path && options().registry_path(request.path) == request.path) {
-    StreamError e;
-    e.code = ErrorCode::kMethodNotAllowed;
-    e.message = "the registry stream is written by the server only";
-    Response r = protocol::EncodeError(e);
-    r.headers.Set("Allow", "GET, HEAD");
-    return done(std::move(r));
+    return done(protocol::EncodeReadOnly("the registry stream is written by the server only"));
   }
+  std::shared_ptr<engine::ServerTiming> timing;
+  if (options().server_timing) {
+    timing = std::make_shared<engine::ServerTiming>();
+  } else if (const std::string* ask = request.headers.Get("X-Debug-Timing"); ask && *ask == "1") {
+    timing = std::make_shared<engine::ServerTiming>();
+  }
+  using TimingClock = engine::ServerTiming::Clock;
+  TimingClock::time_point phase = timing ? TimingClock::now() : TimingClock::time_point();
   const AuthorizeFn& auth = is_read ? options().authorize_read : options().authorize_mutation;
   AuthDecision decision;
   if (auth) {
     decision = auth(request);
     if (decision.denial) {
       protocol::AddCommonHeaders(&*decision.denial);
-      if (!decision.unless_public || !is_read) return done(std::move(*decision.denial));
+      if (!decision.unless_public || !is_read) {
+        CountAuthFailure(options(), decision.reason);
+        return done(std::move(*decision.denial));
+      }
     }
+  }
+  if (timing) {
+    timing->auth_ms = engine::ServerTiming::Since(phase);
+    phase = TimingClock::now();
   }
   protocol::Command command;
   if (auto bad = protocol::DecodeCommand(std::move(request), &command)) {
     return done(protocol::EncodeError(*bad));
   }
-  if (decision.denial) {
-    return HandlePublicRead(*this, std::move(command), std::move(*decision.denial), done);
+  if (timing) {
+    timing->parse_ms = engine::ServerTiming::Since(phase);
+    timing->dispatched = TimingClock::now();
+  }
+  if (decision.denial) {  // a read without a credential (no Server-Timing)
+    return HandlePublicRead(*this, std::move(command), std::move(decision), done);
   }
   if (auto* read = std::get_if<ReadCommand>(&command)) {
     read->live_limit = decision.live_limit;
@@ -113,23 +144,37 @@ void StreamEngine::Handle(Request request, ResponseCallback done) {
     if (!create->public_read && decision.public_by_default) create->public_read = true;
   }
   bool private_data = decision.private_data;
+  // Encodes an outcome, with the Server-Timing header when asked for.
+  auto finish = [timing](const CommitTiming* commit, auto&& encode) {
+    return timing ? timing->Finish(commit, encode) : encode();
+  };
   std::visit(
       [&](auto& c) {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, CreateCommand>) {
-          Create(std::move(c), [done](CreateOutcome o) { done(protocol::Encode(o)); });
+          Create(std::move(c), [done, finish](CreateOutcome o) {
+            done(finish(&o.timing, [&] { return protocol::Encode(o); }));
+          });
         } else if constexpr (std::is_same_v<T, AppendCommand>) {
-          Append(std::move(c), [done](AppendOutcome o) { done(protocol::Encode(o)); });
+          Append(std::move(c), [done, finish](AppendOutcome o) {
+            done(finish(&o.timing, [&] { return protocol::Encode(o); }));
+          });
         } else if constexpr (std::is_same_v<T, ReadCommand>) {
-          Read(std::move(c), [done, private_data,
+          Read(std::move(c), [done, finish, private_data,
                               cache = DataCacheControl(options().cache_visibility)](ReadOutcome o) {
             bool shared = !private_data || o.shareable;
-            done(protocol::Encode(std::move(o), shared ? cache : kPrivateData));
+            done(finish(nullptr, [&] {
+              return protocol::Encode(std::move(o), shared ? cache : kPrivateData);
+            }));
           });
         } else if constexpr (std::is_same_v<T, InfoCommand>) {
-          Info(std::move(c), [done](InfoOutcome o) { done(protocol::Encode(o)); });
+          Info(std::move(c), [done, finish](InfoOutcome o) {
+            done(finish(nullptr, [&] { return protocol::Encode(o); }));
+          });
         } else {
-          Delete(std::move(c), [done](DeleteOutcome o) { done(protocol::Encode(o)); });
+          Delete(std::move(c), [done, finish](DeleteOutcome o) {
+            done(finish(&o.timing, [&] { return protocol::Encode(o); }));
+          });
         }
       },
       command);

@@ -141,6 +141,7 @@ Status EngineImpl::ReadRange(const StreamMeta& meta, uint64_t pos, std::string* 
   bool as_bytes = !meta.json && (!meta.rec.fork_source_id || pos >= meta.rec.fork_offset);
   std::vector<StoredMessage> msgs;
   if (pos < meta.rec.tail) {
+    Count(metrics_.storage_reads);
     Status s = as_bytes ? storage_->ReadBytes(meta.rec.id, pos, meta.rec.tail,
                                               options_.max_read_bytes, body, next)
                         : ReadChain(meta.rec, pos, meta.rec.tail, options_.max_read_bytes, &msgs);

@@ -52,6 +52,15 @@ Response EncodeError(const StreamError& e) {
   return r;
 }
 
+Response EncodeReadOnly(std::string message) {
+  StreamError e;
+  e.code = ErrorCode::kMethodNotAllowed;
+  e.message = std::move(message);
+  Response r = EncodeError(e);
+  r.headers.Set("Allow", "GET, HEAD");
+  return r;
+}
+
 Response Encode(const CreateOutcome& o) {
   if (o.error) return EncodeError(*o.error);
   Response r;

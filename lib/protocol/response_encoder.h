@@ -19,6 +19,9 @@ namespace durablestreams::protocol {
 inline constexpr std::string_view kNoStore = "no-store";
 
 Response EncodeError(const StreamError& error);
+// 405 METHOD_NOT_ALLOWED with `message` and `Allow: GET, HEAD`: a read-only
+// resource (the registry stream, the inspect API).
+Response EncodeReadOnly(std::string message);
 Response Encode(const CreateOutcome& outcome);
 Response Encode(const AppendOutcome& outcome);
 // `data_cache_control` is the Cache-Control of cacheable data (a deployment

@@ -88,4 +88,10 @@ int64_t MemoryStorage::applied() const {
   return applied_;
 }
 
+StorageStats MemoryStorage::Stats() {
+  StorageStats st;
+  st.commits = static_cast<uint64_t>(applied());
+  return st;
+}
+
 }  // namespace durablestreams

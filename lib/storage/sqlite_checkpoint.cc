@@ -60,6 +60,10 @@ int SqliteStorage::CheckpointNow(int mode) {
   sqlite3_busy_handler(db_, &SqliteStorage::CheckpointBusy, this);
   int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, mode, nullptr, nullptr);
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  if (rc == SQLITE_OK) {
+    checkpoints_.fetch_add(1, std::memory_order_relaxed);
+    fsyncs_.fetch_add(2, std::memory_order_relaxed);  // the WAL, then the database
+  }
   return rc;
 }
 

@@ -271,8 +271,65 @@ Status SqliteStorage::ReadSegments(const std::vector<storage::SegmentInfo>& segm
     if (*bytes >= max_bytes || seg.start >= to) break;
     Status s = body ? segment_reader_->ReadBytes(seg, from, to, max_bytes, body, next, bytes)
                     : segment_reader_->Read(seg, from, to, max_bytes, out, bytes);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      cold_errors_.fetch_add(1, std::memory_order_relaxed);
+      return s;
+    }
   }
+  return Status::OK();
+}
+
+// Counts the stream's hot rows (in `messages` and the log) and lists its
+// segments, in one read transaction of a reader connection.
+Status SqliteStorage::Describe(int64_t stream_id, StreamStorageInfo* out) {
+  *out = StreamStorageInfo();
+  ReadConn* conn = AcquireReader();
+  struct Release {
+    SqliteStorage* self;
+    ReadConn* c;
+    ~Release() {
+      sqlite3_exec(c->db, "ROLLBACK", nullptr, nullptr, nullptr);
+      self->ReleaseReader(c);
+    }
+  } release{this, conn};
+  Status s = conn->begin.Exec("begin");
+  if (!s.ok()) return s;
+  const char* const counts[] = {
+      "SELECT count(*), coalesce(sum(CASE WHEN sizes IS NULL THEN 1 ELSE length(sizes) / 4 END), "
+      "0), coalesce(sum(length(data)), 0) FROM messages WHERE stream_id=?1",
+      "SELECT count(*), coalesce(sum(CASE WHEN sizes IS NULL THEN 1 ELSE length(sizes) / 4 END), "
+      "0), coalesce(sum(length(data)), 0) FROM log WHERE stream_id=?1",
+  };
+  for (const char* sql : counts) {
+    Stmt q;
+    s = q.Prepare(conn->db, sql);
+    if (!s.ok()) return s;
+    sqlite3_bind_int64(q.get(), 1, stream_id);
+    int rc = sqlite3_step(q.get());
+    if (rc != SQLITE_ROW) return SqliteError(conn->db, rc, "count hot rows");
+    out->hot_messages += static_cast<uint64_t>(sqlite3_column_int64(q.get(), 1));
+    out->hot_bytes += static_cast<uint64_t>(sqlite3_column_int64(q.get(), 2));
+  }
+  Stmt q;
+  s = q.Prepare(conn->db,
+                "SELECT start_pos, end_pos, object_key, object_size, messages, crc32c "
+                "FROM segments WHERE stream_id=?1 ORDER BY end_pos");
+  if (!s.ok()) return s;
+  sqlite3_bind_int64(q.get(), 1, stream_id);
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    SegmentDescription d;
+    d.start = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 0));
+    d.end = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 1));
+    d.key = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 2));
+    d.object_bytes = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 3));
+    d.messages = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 4));
+    if (sqlite3_column_type(q.get(), 5) != SQLITE_NULL) {
+      d.crc32c = static_cast<uint32_t>(sqlite3_column_int64(q.get(), 5));
+    }
+    out->segments.push_back(std::move(d));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(conn->db, rc, "list segments");
   return Status::OK();
 }
 

@@ -3,6 +3,7 @@
 // objects of deleted streams.
 #include <algorithm>
 
+#include "storage/crc32c.h"
 #include "storage/segment_format.h"
 #include "storage/sqlite_storage_impl.h"
 
@@ -201,6 +202,7 @@ Status SqliteStorage::SealBatch(const std::vector<std::pair<int64_t, HotState>>&
       seg.messages = msgs.size();
       objects.push_back(storage::EncodeSegment(msgs));
       seg.object_size = objects.back().size();
+      seg.crc32c = Crc32c(0, objects.back().data(), objects.back().size());
       seg.key = storage::SegmentKey(h.path, id, seg.start);
       total += seg.object_size;
       MovePast(&h, seg);
@@ -211,8 +213,13 @@ Status SqliteStorage::SealBatch(const std::vector<std::pair<int64_t, HotState>>&
   std::vector<SegmentObject> puts;
   for (size_t i = 0; i < segs.size(); ++i) puts.push_back({segs[i].key, objects[i]});
   Status s = store_->PutMany(puts, std::chrono::steady_clock::now() + std::chrono::seconds(60));
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    cold_errors_.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
   puts_ += static_cast<int>(segs.size());
+  rotations_.fetch_add(1, std::memory_order_relaxed);
+  segments_uploaded_.fetch_add(segs.size(), std::memory_order_relaxed);
   if (hooks_.after_segment_put) hooks_.after_segment_put(puts_);
   std::lock_guard<std::mutex> lock(tier_mu_);
   for (SealedSegment& seg : segs) {
@@ -247,6 +254,7 @@ Status SqliteStorage::RecordSealedInTransaction(const std::vector<SealedSegment>
     sqlite3_bind_text(q, 4, seg.key.data(), static_cast<int>(seg.key.size()), SQLITE_STATIC);
     sqlite3_bind_int64(q, 5, static_cast<int64_t>(seg.object_size));
     sqlite3_bind_int64(q, 6, static_cast<int64_t>(seg.messages));
+    sqlite3_bind_int64(q, 7, seg.crc32c);
     s = add_segment_->Exec("record segment");
     if (!s.ok()) return s;
     sqlite3_bind_int64(drop_rotated_->get(), 1, seg.stream_id);
@@ -299,6 +307,7 @@ void SqliteStorage::RequeueSealed(std::vector<SealedSegment>* sealed) {
 // After a commit that recorded n sealed segments (write_mu_ held).
 void SqliteStorage::NoteRecorded(size_t n) {
   recorded_ += static_cast<int>(n);
+  segments_sealed_.fetch_add(n, std::memory_order_relaxed);
   if (hooks_.after_rotation_commit) hooks_.after_rotation_commit(recorded_);
   tier_cv_.notify_one();
 }
@@ -322,7 +331,10 @@ Status SqliteStorage::CleanUp(bool* more) {
     std::vector<std::string> keys;
     Status s = store_->List(prefix, &keys, deadline);
     for (size_t i = 0; s.ok() && i < keys.size(); ++i) s = store_->Delete(keys[i], deadline);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      cold_errors_.fetch_add(1, std::memory_order_relaxed);
+      return s;
+    }
     segment_reader_->Forget(prefix);
     std::lock_guard<std::mutex> write_lock(write_mu_);
     sqlite3_bind_text(del_cleanup_->get(), 1, prefix.data(), static_cast<int>(prefix.size()),

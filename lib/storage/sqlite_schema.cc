@@ -9,7 +9,7 @@ namespace durablestreams::storage {
 namespace {
 
 // Do not change existing values: they are stored in PRAGMA user_version.
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 
 const char* const kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS streams (
@@ -119,6 +119,12 @@ CREATE TABLE IF NOT EXISTS fanout (
 CREATE INDEX IF NOT EXISTS fanout_by_target ON fanout (target_id);
 )sql";
 
+// Version 8: each segment's CRC32C of its whole object (inspection).
+// NULL for segments sealed before it.
+const char* const kMigrateV8 = R"sql(
+ALTER TABLE segments ADD COLUMN crc32c INTEGER;
+)sql";
+
 }  // namespace
 
 Result<int> SqliteStorage::UserVersion() {
@@ -157,7 +163,7 @@ Status SqliteStorage::Migrate() {
   }
   // To versions 2, 3, ...
   const char* const steps[] = {kMigrateV2, kMigrateV3, kMigrateV4, kMigrateV5, kMigrateV6,
-                               kMigrateV7};
+                               kMigrateV7, kMigrateV8};
   for (int to = *v + 1; to <= kSchemaVersion; ++to) {
     Status st = MigrationStep(steps[to - 2], to);
     if (!st.ok()) return st;

@@ -2,6 +2,7 @@
 // SQLite hot log, Load(), and the writer's prepared statements. The design
 // is described in sqlite_storage_impl.h.
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <string>
@@ -42,6 +43,8 @@ SqliteStorage::~SqliteStorage() {
 
 Status SqliteStorage::Open(const std::string& path, const SqliteStorageOptions& options) {
   hooks_ = options.test_hooks;
+  wal_path_ = path + "-wal";
+  sync_full_ = options.sync == SyncMode::kFull;
   // SQLite's "unix-excl" VFS takes a lock on the file for the whole process
   // the first time a connection reads it, and holds it until the last of
   // this process's connections closes. Connections within the process
@@ -291,7 +294,7 @@ Status SqliteStorage::PrepareWriter() {
   add_cleanup_ = Prepare("INSERT OR IGNORE INTO segment_cleanup (prefix) VALUES (?1)", &s);
   add_segment_ = Prepare(
       "INSERT OR REPLACE INTO segments (stream_id, start_pos, end_pos, object_key, "
-      "object_size, messages) VALUES (?1,?2,?3,?4,?5,?6)",
+      "object_size, messages, crc32c) VALUES (?1,?2,?3,?4,?5,?6,?7)",
       &s);
   drop_rotated_ = Prepare("DELETE FROM messages WHERE stream_id=?1 AND end_pos<=?2", &s);
   insert_log_ = Prepare(
@@ -339,6 +342,20 @@ Status SqliteStorage::Recover() {
     restart_retry_ = false;
   }
   return Status::OK();
+}
+
+StorageStats SqliteStorage::Stats() {
+  StorageStats st;
+  st.commits = commits_.load(std::memory_order_relaxed);
+  st.fsyncs = fsyncs_.load(std::memory_order_relaxed);
+  st.checkpoints = checkpoints_.load(std::memory_order_relaxed);
+  st.rotations = rotations_.load(std::memory_order_relaxed);
+  st.segments_uploaded = segments_uploaded_.load(std::memory_order_relaxed);
+  st.segments_sealed = segments_sealed_.load(std::memory_order_relaxed);
+  st.cold_errors = cold_errors_.load(std::memory_order_relaxed);
+  struct stat wal;
+  if (::stat(wal_path_.c_str(), &wal) == 0) st.wal_bytes = static_cast<uint64_t>(wal.st_size);
+  return st;
 }
 
 }  // namespace storage

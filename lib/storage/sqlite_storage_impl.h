@@ -49,6 +49,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -103,6 +104,7 @@ struct SealedSegment {
   std::string key;
   uint64_t object_size = 0;
   uint64_t messages = 0;
+  uint32_t crc32c = 0;  // of the object
 };
 
 // A log row in the index in memory: where it ends and its `seq`.
@@ -158,6 +160,8 @@ class SqliteStorage final : public Storage {
                       std::vector<StoredMessage>* out) override;
   Status ReadBytes(int64_t stream_id, uint64_t from, uint64_t to, size_t max_bytes,
                    std::string* body, uint64_t* next) override;
+  StorageStats Stats() override;
+  Status Describe(int64_t stream_id, StreamStorageInfo* out) override;
 
  private:
   // ---- opening and closing (sqlite_storage.cc) -----------------------------
@@ -314,6 +318,11 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<storage::SegmentReader> segment_reader_;
   SqliteTestHooks hooks_;
   int puts_ = 0;      // segments uploaded; rotation thread only
+  std::string wal_path_;  // the database's -wal file
+  // Stats(), counted where the work is done.
+  std::atomic<uint64_t> commits_{0}, fsyncs_{0}, checkpoints_{0}, rotations_{0},
+      segments_uploaded_{0}, segments_sealed_{0}, cold_errors_{0};
+  bool sync_full_ = false;
   int recorded_ = 0;  // segments recorded; guarded by write_mu_
   std::thread rotator_;
   std::mutex tier_mu_;

@@ -46,6 +46,8 @@ Status SqliteStorage::Apply(const WriteBatch& b) {
     RequeueSealed(&sealed);
     return s;
   }
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  if (sync_full_) fsyncs_.fetch_add(1, std::memory_order_relaxed);  // the WAL's
   PublishLog(log);
   CheckpointIfDue();
   if (store_) {
@@ -264,6 +266,8 @@ Status SqliteStorage::Fold() {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     return s;
   }
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  if (sync_full_) fsyncs_.fetch_add(1, std::memory_order_relaxed);  // the WAL's
   PublishLog(log);
   CheckpointIfDue();
   return s;

@@ -1,4 +1,4 @@
-// lib/storage/storage.cc: the default of Storage::ReadBytes, and the
+// lib/storage/storage.cc: the defaults of Storage::ReadBytes and Describe, and the
 // concatenation it shares with the engine and SqliteStorage.
 #include "durablestreams/storage.h"
 
@@ -37,6 +37,22 @@ Status Storage::ReadBytes(int64_t stream_id, uint64_t from, uint64_t to, size_t 
   Status s = ReadMessages(stream_id, from, to, max_bytes, &msgs);
   if (s.ok()) storage::AppendMessageBytes(&msgs, from, body, next);
   return s;
+}
+
+Status Storage::Describe(int64_t stream_id, StreamStorageInfo* out) {
+  *out = StreamStorageInfo();
+  uint64_t from = 0;
+  for (;;) {
+    std::vector<StoredMessage> msgs;
+    Status s = ReadMessages(stream_id, from, UINT64_MAX, 1 << 20, &msgs);
+    if (!s.ok()) return s;
+    if (msgs.empty()) return Status::OK();
+    for (const StoredMessage& m : msgs) {
+      ++out->hot_messages;
+      out->hot_bytes += m.data.size();
+    }
+    from = msgs.back().end;
+  }
 }
 
 }  // namespace durablestreams

@@ -469,6 +469,17 @@ class ServiceImpl final : public SubscriptionService {
 
   void OnDelivered(const std::string& key, int64_t gen, const std::string& wake,
                    const DeliveryResult& r) {
+    if (o_.metrics) {
+      o_.metrics
+          ->AddCounter("durable_streams_webhook_deliveries_total", "Webhook deliveries attempted.")
+          .Add();
+      if (!r.ok) {
+        o_.metrics
+            ->AddCounter("durable_streams_webhook_failures_total",
+                         "Webhook deliveries that failed (no 2xx answer).")
+            .Add();
+      }
+    }
     auto it = subs_.find(key);
     if (it == subs_.end()) return;
     unsigned char b;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "durablestreams/server/access_log.h"
+#include "durablestreams/server/request_metrics.h"
 #include "durablestreams/server/route.h"
 #include "durablestreams/status.h"
 #include "durablestreams/stream_engine.h"
@@ -54,6 +55,8 @@ struct EventServerOptions {
   size_t max_head_bytes = 64 * 1024;
   // A line per answered request (access_log.h); null: none.
   std::shared_ptr<AccessLog> access_log;
+  // Requests counted by method and status class (request_metrics.h); null: none.
+  std::shared_ptr<RequestMetrics> request_metrics;
 };
 
 class EventServer {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "durablestreams/server/access_log.h"
+#include "durablestreams/server/request_metrics.h"
 #include "durablestreams/server/route.h"
 #include "durablestreams/stream_engine.h"
 
@@ -42,6 +43,9 @@ struct HttplibAdapterOptions {
   // A line per answered request (access_log.h); null: none. Mount() sets
   // the server's logger (and its pre-routing handler, to time requests).
   std::shared_ptr<AccessLog> access_log;
+  // Requests counted by method and status class (request_metrics.h); null:
+  // none. Also set through the server's logger.
+  std::shared_ptr<RequestMetrics> request_metrics;
 };
 
 // Registers the protocol's routes on `server`, sets its body limit to the

@@ -7,7 +7,9 @@
 // sent as it is. A route with `async_handler` set (the estuary API,
 // estuary_api.h) is answered when that calls its callback instead, from
 // any thread. The prefix is a whole path segment: it starts and ends
-// with '/', so "/v1/config/" never matches "/v1/configx".
+// with '/', so "/v1/config/" never matches "/v1/configx". A route with
+// `exact` set answers its prefix alone (which then need not end with
+// '/'), with `path` empty: "/metrics", "/admin/".
 //
 // Thread safety: handlers are called concurrently from the transport's
 // threads; they should not block for long.
@@ -28,6 +30,7 @@ struct Route {
   std::string prefix;
   RouteHandler handler;
   AsyncRouteHandler async_handler;  // used instead of `handler` when set
+  bool exact = false;
 };
 
 }  // namespace durablestreams
