@@ -403,6 +403,19 @@ int Append(const Url& u, std::vector<double>* lats, long* errors, int conns, int
 
 }  // namespace
 
+// Creates the byte stream `path` and writes `mb` megabytes to it in 256 KiB
+// appends; returns the bytes written.
+size_t WriteStream(const Url& u, const std::string& path, double mb) {
+  Create(u, path, "application/octet-stream");
+  auto c = Client(u);
+  std::string chunk(256 * 1024, 'c');
+  size_t total = static_cast<size_t>(mb * 1024 * 1024);
+  for (size_t done = 0; done < total; done += chunk.size()) {
+    c->Post((u.prefix + "/" + path).c_str(), chunk, "application/octet-stream");
+  }
+  return total;
+}
+
 // The live fan-out workloads: one SSE reader per request of `reqs`, a
 // writer appending to `write_path` at `rate` messages/s for `seconds`.
 int SseFan(const Url& u, const std::string& workload, const std::string& write_path,
@@ -605,13 +618,7 @@ int main(int argc, char** argv) {
   if (w == "catchup") {
     double mb = arg(3, 20);
     std::string path = Unique("catchup");
-    Create(u, path, "application/octet-stream");
-    auto c = Client(u);
-    std::string chunk(256 * 1024, 'c');
-    size_t total = static_cast<size_t>(mb * 1024 * 1024);
-    for (size_t done = 0; done < total; done += chunk.size()) {
-      c->Post((u.prefix + "/" + path).c_str(), chunk, "application/octet-stream");
-    }
+    size_t total = WriteStream(u, path, mb);
     // Optional: wait before reading (so the cold tier can seal the data).
     double settle = arg(4, 0);
     if (settle > 0) std::this_thread::sleep_for(std::chrono::duration<double>(settle));
@@ -634,6 +641,44 @@ int main(int argc, char** argv) {
       if (round == 0 && got >= total) first = got / s / 1e6;
     }
     std::printf("result catchup mbps=%.1f first_mbps=%.1f\n", best, first);
+    return 0;
+  }
+
+  // load catchupfan WRITE_URL READ_URL MB READERS: one MB-megabyte stream
+  // written through WRITE_URL, then READERS concurrent readers each catch
+  // up on all of it through READ_URL (a front such as nginx, or the same
+  // server): the time until every reader has it, and the readers' total MB/s.
+  if (w == "catchupfan") {
+    if (argc < 6) return 2;
+    Url read_url = ParseUrl(argv[3]);
+    double mb = arg(4, 20);
+    int readers = static_cast<int>(arg(5, 100));
+    std::string path = Unique("catchupfan");
+    size_t total = WriteStream(u, path, mb);
+    std::atomic<int> complete{0};
+    std::atomic<uint64_t> bytes{0};
+    auto r0 = Clock::now();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < readers; ++i) {
+      threads.emplace_back([&] {
+        RawConn reader(read_url);
+        size_t got = 0;
+        std::string offset = "-1";
+        for (int guard = 0; guard < 100000; ++guard) {
+          RawResponse r = reader.Get(read_url.prefix + "/" + path + "?offset=" + offset);
+          if (r.status != 200) break;
+          got += r.body_bytes;
+          if (r.headers["stream-up-to-date"] == "true") break;
+          offset = r.headers["stream-next-offset"];
+        }
+        bytes += got;
+        if (got >= total) ++complete;
+      });
+    }
+    for (auto& t : threads) t.join();
+    double secs = std::chrono::duration<double>(Clock::now() - r0).count();
+    std::printf("result catchupfan seconds=%.3f mbps=%.1f complete=%d readers=%d\n", secs,
+                bytes / secs / 1e6, complete.load(), readers);
     return 0;
   }
 

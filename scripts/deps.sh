@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libsqlite3-dev libsimdjson-dev libcpp-httplib-dev
           catch2 libfmt-dev libssl-dev libcurl4-openssl-dev sqlite3 awscli python3-botocore
-          prometheus chromium)
+          prometheus chromium nginx)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -11,12 +11,14 @@
 #      add_subdirectory, pkg-config), the crash torture in its short modes
 #      (24 kill -9 cycles, then 12 with rotation all the time) and the
 #      estuary torture (exactly-once fan-out, 6 kill -9 cycles), and the
-#      admin page in headless Chromium (tests/browser);
+#      admin page in headless Chromium (tests/browser), and nginx in front
+#      (deploy/nginx: the suite through its cache, 1,000 reads collapsing);
 #   3. builds with ASan+UBSan and runs unit and integration tests;
 #   4. builds with TSan and runs unit and integration tests;
 #   5. builds the libFuzzer targets with clang and runs each for 30 s;
 #   6. runs the benchmark harnesses (bench/run.sh, bench/cold.sh,
-#      bench/subscriptions.sh, bench/estuary.sh, bench/metrics.sh) in their quick modes
+#      bench/subscriptions.sh, bench/estuary.sh, bench/metrics.sh,
+#      bench/front.sh) in their quick modes
 #      (figures, no targets).
 # Ends with the line "N passed, M failed" (test programs across all builds).
 set -uo pipefail
@@ -57,7 +59,7 @@ run_ctest() {
 }
 
 run_ctest "$root/build" "-DCMAKE_BUILD_TYPE=RelWithDebInfo" \
-  "unit|integration|conformance|cold|package|reliability|browser" \
+  "unit|integration|conformance|cold|package|reliability|browser|nginx" \
   DS_CONFORMANCE_RUNS=3
 run_ctest "$root/build-asan" "-DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=address" "unit|integration" \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -90,6 +92,7 @@ bench_quick "cold tier bench" cold.sh "cold, cached" 20
 bench_quick "subscriptions bench" subscriptions.sh "append -> all 1,000" 20
 bench_quick "estuary bench" estuary.sh "300 session streams" 10
 bench_quick "metrics bench" metrics.sh "append 32 conns" 6
+bench_quick "front bench" front.sh "through nginx" 6
 
 echo
 echo "$passed passed, $failed failed"

@@ -3,7 +3,8 @@
 //   durable-streams-server [--host H] [--port P] [--data-dir D] [--sync full|normal|off]
 //                          [--db-lock exclusive|shared]
 //                          [--long-poll-timeout 30s] [--sse-max-duration 60s]
-//                          [--max-body 8MiB] [--max-read-bytes 1MiB] [--max-threads N]
+//                          [--max-body 8MiB] [--max-read-bytes 1MiB] [--read-cache 32MiB]
+//                          [--max-threads N]
 //                          [--segment-store dir:PATH|s3://BUCKET/PREFIX|none]
 //                          [--s3-endpoint URL] [--s3-region REGION]
 //                          [--segment-max-messages N] [--segment-max-bytes SIZE]
@@ -98,6 +99,7 @@ void Usage() {
                "                            __registry__ (per project with --auth jwt;\n"
                "                            default on; docs/registry.md)\n"
                "  --access-log stderr|FILE  a JSON line per request (default: none)\n"
+               "  --read-cache SIZE         recent catch-up results kept (default 32MiB; 0: off)\n"
                "  --metrics on|off          count and serve GET /metrics (default on)\n"
                "  --metrics-listen HOST:PORT  serve /metrics there instead of the main port\n"
                "  --metrics-token TOKEN     /metrics on the main port wants this bearer token\n"
@@ -273,6 +275,8 @@ int main(int argc, char** argv) {
       ok = ParseDuration(value(), &options.sse_heartbeat);
     } else if (a == "--max-body") {
       ok = ParseSize(value(), &options.max_body_bytes);
+    } else if (a == "--read-cache") {
+      ok = ParseSize(value(), &options.read_cache_bytes);
     } else if (a == "--max-read-bytes") {
       ok = ParseSize(value(), &options.max_read_bytes) && options.max_read_bytes > 0;
     } else if (a == "--transport") {

@@ -54,6 +54,13 @@ struct Options {
   // round trips.
   size_t max_read_bytes = 1024 * 1024;
 
+  // Identical catch-up reads (same stream, offset and tail) share one
+  // storage read and one encoded body: a read waits for an identical one
+  // in flight, and recent results are kept, up to this many bytes of
+  // bodies in all (least recently used dropped first). 0: every read goes
+  // to the store.
+  size_t read_cache_bytes = 32 * 1024 * 1024;
+
   // Most operations that share one commit. Larger batches amortize fsync
   // better but hold more memory.
   size_t max_batch_ops = 4096;

@@ -90,6 +90,10 @@ struct ReadOutcome {
   std::string cursor;     // empty: none (catch-up reads)
   std::string etag;       // empty: none
   bool cacheable = false; // may be cached as data (CDN); else no-store
+  bool long_poll = false; // a long-poll's data: cached briefly (docs/http.md)
+  // The stream's time left, in seconds, when it has a TTL or an expiry: a
+  // cache keeps the response no longer.
+  std::optional<int64_t> ttl_left_seconds;
   // A shared cache may keep it: the stream is public, or the read carried
   // its reader key. (Only project auth tells the two apart.)
   bool shareable = false;

@@ -74,6 +74,9 @@ Status EngineImpl::Start() {
     fanin_[l.target_id].insert(l.source_id);
   }
   RegisterMetrics();
+  if (options_.read_cache_bytes) {
+    coalescer_ = std::make_unique<ReadCoalescer>(options_.read_cache_bytes);
+  }
   writer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ds-commit");
     WriterLoop();

@@ -56,6 +56,7 @@
 #include "durablestreams/stream_engine.h"
 #include "engine/batch.h"
 #include "engine/engine_metrics.h"
+#include "engine/read_coalescer.h"
 #include "engine/sse_session.h"
 #include "engine/stream_state.h"
 #include "engine/timer.h"
@@ -164,6 +165,7 @@ class EngineImpl final : public StreamEngine {
                                        std::shared_ptr<const StreamMeta>* meta,
                                        std::optional<StreamError>* error, bool public_only = false);
   Status ReadRange(const StreamMeta& meta, uint64_t pos, std::string* body, uint64_t* next);
+  Status ReadStored(const StreamMeta& meta, uint64_t pos, std::string* body, uint64_t* next);
   Status ReadChain(const StreamRecord& rec, uint64_t from, uint64_t to, size_t max_bytes,
                    std::vector<StoredMessage>* out);
   ReadOutcome DataOutcome(const StreamMeta& meta, uint64_t start, uint64_t next, std::string body,
@@ -196,6 +198,7 @@ class EngineImpl final : public StreamEngine {
   std::shared_ptr<Storage> storage_;
   Timer timer_;
   EngineMetrics metrics_;  // all null without Options::metrics
+  std::unique_ptr<ReadCoalescer> coalescer_;  // null: Options::read_cache_bytes 0
   std::vector<std::string> metric_callbacks_;  // names, removed at shutdown
 
   std::mutex sessions_mu_;

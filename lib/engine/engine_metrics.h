@@ -26,6 +26,7 @@ struct EngineMetrics {
   Histogram* commit_seconds = nullptr;  // Storage::Apply
   Counter* fanout_copies = nullptr;
   Counter* storage_reads = nullptr;
+  Counter* reads_coalesced = nullptr;
 
   void Register(Metrics& m) {
     appends = &m.AddCounter("durable_streams_appends_total",
@@ -48,6 +49,9 @@ struct EngineMetrics {
                                   "Appends copied into estuary session streams.");
     storage_reads = &m.AddCounter("durable_streams_storage_reads_total",
                                   "Reads of stream data from the store.");
+    reads_coalesced = &m.AddCounter(
+        "durable_streams_reads_coalesced_total",
+        "Catch-up reads answered from an identical read in flight or just made.");
   }
 };
 

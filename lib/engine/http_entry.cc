@@ -15,10 +15,11 @@ namespace durablestreams {
 
 namespace {
 
+// Who may keep a read's data (protocol::Encode(ReadOutcome, ...)).
 std::string_view DataCacheControl(CacheVisibility visibility) {
   switch (visibility) {
-    case CacheVisibility::kPublic: return "public, max-age=60, stale-while-revalidate=300";
-    case CacheVisibility::kPrivate: return "private, max-age=60, stale-while-revalidate=300";
+    case CacheVisibility::kPublic: return "public";
+    case CacheVisibility::kPrivate: return "private";
     case CacheVisibility::kNoStore: break;
   }
   return protocol::kNoStore;

@@ -126,6 +126,9 @@ void EngineImpl::Read(ReadCommand c, ReadCallback done) {
     nm.kind = ReadOutcome::Kind::kNotModified;
     nm.etag = std::move(o.etag);
     nm.shareable = shareable;
+    nm.cacheable = o.cacheable;  // cached as the data it validates
+    nm.up_to_date = o.up_to_date;
+    nm.ttl_left_seconds = o.ttl_left_seconds;
     return done(std::move(nm));
   }
   o.shareable = shareable;
@@ -133,9 +136,23 @@ void EngineImpl::Read(ReadCommand c, ReadCallback done) {
 }
 
 // Reads messages in [pos, tail) (at most max_read_bytes) and encodes the
-// body. Returns the position after the returned data in *next.
+// body. Returns the position after the returned data in *next. Identical
+// reads share one (read_coalescer.h).
 Status EngineImpl::ReadRange(const StreamMeta& meta, uint64_t pos, std::string* body,
                              uint64_t* next) {
+  if (!coalescer_ || pos >= meta.rec.tail) return ReadStored(meta, pos, body, next);
+  bool shared = false;
+  Status s = coalescer_->Read(
+      meta.rec.id, pos, meta.rec.tail,
+      [&](std::string* b, uint64_t* n) { return ReadStored(meta, pos, b, n); }, body, next,
+      &shared);
+  if (shared) Count(metrics_.reads_coalesced);
+  return s;
+}
+
+// ReadRange from the store itself.
+Status EngineImpl::ReadStored(const StreamMeta& meta, uint64_t pos, std::string* body,
+                              uint64_t* next) {
   *next = pos;
   // Bytes with no fork source to clip: the storage appends them itself.
   bool as_bytes = !meta.json && (!meta.rec.fork_source_id || pos >= meta.rec.fork_offset);
@@ -204,6 +221,13 @@ ReadOutcome EngineImpl::DataOutcome(const StreamMeta& meta, uint64_t start, uint
   o.up_to_date = next >= meta.rec.tail;
   o.closed = o.up_to_date && meta.rec.closed;
   if (cursor) o.cursor = *cursor;
+  o.long_poll = cursor != nullptr;  // only long-polls carry a cursor here
+  if (meta.rec.expires_at_ms || meta.rec.ttl_seconds) {
+    int64_t left = INT64_MAX;
+    if (meta.rec.expires_at_ms) left = (*meta.rec.expires_at_ms - Now()) / 1000;
+    if (meta.rec.ttl_seconds) left = std::min(left, *meta.rec.ttl_seconds);
+    o.ttl_left_seconds = left;
+  }
   // The same range of the same stream is the same bytes forever, except
   // that a read reaching the tail learns of a closure later.
   o.etag = "\"" + std::to_string(meta.rec.id) + ":" + protocol::FormatPosition(start) + ":" +

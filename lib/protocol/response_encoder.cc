@@ -2,6 +2,7 @@
 // (response_encoder.h), and ErrorResponse (request.h).
 #include "protocol/response_encoder.h"
 
+#include <algorithm>
 #include <string>
 
 #include "protocol/errors.h"
@@ -85,7 +86,31 @@ Response Encode(const AppendOutcome& o) {
   return r;
 }
 
-Response Encode(ReadOutcome o, std::string_view data_cache_control) {
+namespace {
+
+// The Cache-Control of a read's data (see Encode(ReadOutcome, ...)).
+std::string DataCacheControl(const ReadOutcome& o, std::string_view scope) {
+  if (scope != "public" && scope != "private") return std::string(scope);
+  // A catch-up read that reaches the tail is not kept: what it says of the
+  // tail (Stream-Up-To-Date, the next offset, closure, the stream being
+  // there at all) changes with the next append or delete. Data behind the
+  // tail never does. A long-poll's answer is keyed by its cursor.
+  if (!o.cacheable || (o.up_to_date && !o.long_poll)) return std::string(kNoStore);
+  int64_t max_age = o.long_poll ? 20 : 60, stale = o.long_poll ? 0 : 300;
+  if (o.ttl_left_seconds) {
+    if (*o.ttl_left_seconds <= 0) return std::string(kNoStore);
+    max_age = std::min(max_age, *o.ttl_left_seconds);
+    stale = std::min(stale, *o.ttl_left_seconds - max_age);
+  }
+  std::string v(scope);
+  v += ", max-age=" + std::to_string(max_age);
+  if (stale > 0) v += ", stale-while-revalidate=" + std::to_string(stale);
+  return v;
+}
+
+}  // namespace
+
+Response Encode(ReadOutcome o, std::string_view cache_scope) {
   if (o.error) return EncodeError(*o.error);
   Response r;
   switch (o.kind) {
@@ -97,7 +122,7 @@ Response Encode(ReadOutcome o, std::string_view data_cache_control) {
       if (o.closed) r.headers.Set("Stream-Closed", "true");
       if (!o.cursor.empty()) r.headers.Set("Stream-Cursor", o.cursor);
       if (!o.etag.empty()) r.headers.Set("ETag", o.etag);
-      r.headers.Set("Cache-Control", std::string(o.cacheable ? data_cache_control : kNoStore));
+      r.headers.Set("Cache-Control", DataCacheControl(o, cache_scope));
       r.body = std::move(o.body);
       break;
     case ReadOutcome::Kind::kUpToDate:
@@ -111,11 +136,12 @@ Response Encode(ReadOutcome o, std::string_view data_cache_control) {
     case ReadOutcome::Kind::kNotModified:
       r.status = 304;
       r.headers.Set("ETag", o.etag);
-      r.headers.Set("Cache-Control", std::string(data_cache_control));
+      r.headers.Set("Cache-Control", DataCacheControl(o, cache_scope));
       break;
     case ReadOutcome::Kind::kLive:
       r.status = 200;
       r.headers.Set("Content-Type", "text/event-stream");
+      r.headers.Set("X-Accel-Buffering", "no");  // nginx: no buffering, events as they come
       r.headers.Set("Cache-Control", "no-cache");
       if (o.base64) r.headers.Set("Stream-SSE-Data-Encoding", "base64");
       r.live = std::move(o.live);

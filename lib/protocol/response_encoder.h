@@ -24,9 +24,14 @@ Response EncodeError(const StreamError& error);
 Response EncodeReadOnly(std::string message);
 Response Encode(const CreateOutcome& outcome);
 Response Encode(const AppendOutcome& outcome);
-// `data_cache_control` is the Cache-Control of cacheable data (a deployment
-// choice: public behind a CDN, private, or no-store).
-Response Encode(ReadOutcome outcome, std::string_view data_cache_control);
+// `cache_scope` says who may keep cacheable data (a deployment choice):
+// "public" (a CDN), "private" (the client alone), or a whole Cache-Control
+// value such as "no-store" or "private, no-store" that is used as it is.
+// The lifetimes are the table in docs/http.md ("Caching"): catch-up data
+// behind the tail max-age=60, stale-while-revalidate=300; a catch-up read
+// that reaches the tail no-store; a long-poll's data max-age=20; all
+// capped by the stream's time left.
+Response Encode(ReadOutcome outcome, std::string_view cache_scope);
 Response Encode(const InfoOutcome& outcome);
 Response Encode(const DeleteOutcome& outcome);
 // The answer to a CORS preflight (OPTIONS).

@@ -14,6 +14,8 @@
 # segments, which under project auth are other projects' streams: set
 # DS_CONFORMANCE_SUBSCRIPTIONS=0 with it (tests/integration/subscriptions_test.cc
 # covers the __ds routes under project auth).
+# DS_CONFORMANCE_FRONT=nginx runs the suite through nginx with its cache on
+# (deploy/nginx/durable-streams.conf, started by tests/nginx/front.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 server=$1
@@ -26,6 +28,7 @@ fi
 
 work=$(mktemp -d)
 cleanup() {
+  if [ -f "$work/nginx/nginx.pid" ]; then kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true; fi
   if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
@@ -39,7 +42,14 @@ if [ "${DS_CONFORMANCE_AUTH:-none}" = jwt ]; then
   auth_args=(--auth jwt)
 fi
 
-"$server" --port 0 --data-dir "$work/data" --long-poll-timeout "${long_poll_ms}ms" "${auth_args[@]}" "$@" \
+front_args=()
+if [ "${DS_CONFORMANCE_FRONT:-}" = nginx ]; then
+  # Callback URLs must name the front, where the suite reaches the server.
+  front_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  front_args=(--public-url "http://127.0.0.1:$front_port/v1/stream/")
+fi
+"$server" --port 0 --data-dir "$work/data" --long-poll-timeout "${long_poll_ms}ms" "${auth_args[@]}" \
+  "${front_args[@]}" "$@" \
   >"$work/server.out" 2>"$work/server.err" &
 pid=$!
 for _ in $(seq 1 100); do
@@ -49,6 +59,10 @@ done
 url=$(sed -n 's/^listening on //p' "$work/server.out")
 if [ -z "$url" ]; then
   echo "server did not start:"; cat "$work/server.err"; exit 1
+fi
+if [ "${DS_CONFORMANCE_FRONT:-}" = nginx ]; then
+  front=$("$here/../nginx/front.sh" "$url" "$work/nginx" "$front_port")
+  url=$(echo "$front" | sed -n 's/^front on \([^ ]*\) .*/\1/p')
 fi
 
 
