@@ -103,6 +103,7 @@ void Usage() {
                "  --metrics on|off          count and serve GET /metrics (default on)\n"
                "  --metrics-listen HOST:PORT  serve /metrics there instead of the main port\n"
                "  --metrics-token TOKEN     /metrics on the main port wants this bearer token\n"
+               "                            (or DS_METRICS_TOKEN in the environment)\n"
                "  --server-timing           a Server-Timing header on every stream response\n"
                "  --admin on|off            the admin page at /admin/ (default on)\n"
                "  --producer-ttl DUR        drop a producer's state after this long without an\n"
@@ -435,6 +436,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // The metrics token may come from the environment, out of `ps`.
+  if (const char* t = std::getenv("DS_METRICS_TOKEN"); t && *t && metrics_token.empty()) {
+    metrics_token = t;
+  }
   std::shared_ptr<durablestreams::Metrics> metrics;
   if (metrics_mode == "on") {
     metrics = std::make_shared<durablestreams::Metrics>();

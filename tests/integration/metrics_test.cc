@@ -11,6 +11,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -140,7 +141,7 @@ TEST_CASE("metrics: exact counts after a known workload; promtool passes a scrap
   }
 }
 
-TEST_CASE("metrics under --auth jwt: closed without a token, open with --metrics-token") {
+TEST_CASE("metrics under --auth jwt: closed without a token, open with DS_METRICS_TOKEN") {
   dstest::TempDir dir;
   std::string data = dir.path() + "/data";
   dstest::TestProjects projects(data, {"demo"});
@@ -151,7 +152,9 @@ TEST_CASE("metrics under --auth jwt: closed without a token, open with --metrics
     CHECK(r.status == 401);
     CHECK(r.body.find("\"code\"") != std::string::npos);
   }
-  dstest::ServerProcess server(kServer, data, {"--auth", "jwt", "--metrics-token", "s3cret"});
+  setenv("DS_METRICS_TOKEN", "s3cret", 1);  // the environment's token, out of `ps`
+  dstest::ServerProcess server(kServer, data, {"--auth", "jwt"});
+  unsetenv("DS_METRICS_TOKEN");
   int port = server.port();
   CHECK(dstest::Http(port, "GET", "/metrics").status == 401);
   CHECK(dstest::Http(port, "GET", "/metrics", {{"Authorization", "Bearer s3cre"}}).status == 401);
