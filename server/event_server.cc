@@ -382,8 +382,10 @@ class Loop {
     std::string path = http::PercentDecode(raw_path, false);
     if (options_->access_log || options_->request_metrics) {
       c.log_method = c.head.method;
-      c.log_path = path;
       c.log_start = SteadyClock::now();
+    }
+    if (options_->access_log) {  // the metrics (on by default) need neither
+      c.log_path = path;
       c.log_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();

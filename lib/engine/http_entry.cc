@@ -104,10 +104,9 @@ void StreamEngine::Handle(Request request, ResponseCallback done) {
   if (!is_read && options().registry_path && options().registry_path(request.path) == request.path) {
     return done(protocol::EncodeReadOnly("the registry stream is written by the server only"));
   }
+  const std::string* ask = request.headers.Get("X-Debug-Timing");
   std::shared_ptr<engine::ServerTiming> timing;
-  if (options().server_timing) {
-    timing = std::make_shared<engine::ServerTiming>();
-  } else if (const std::string* ask = request.headers.Get("X-Debug-Timing"); ask && *ask == "1") {
+  if (options().server_timing || (ask && *ask == "1")) {
     timing = std::make_shared<engine::ServerTiming>();
   }
   using TimingClock = engine::ServerTiming::Clock;
