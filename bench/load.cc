@@ -7,6 +7,7 @@
 //                                      (ROUNDS, default 3; waits SETTLE_S before reading)
 //   load lpfan    URL READERS          READERS long-polls at the tail, one append
 //   load ssefan   URL READERS RATE SECONDS   SSE readers, a writer at RATE msgs/s
+//                                      (on the stream LOAD_PATH if set)
 //   load estuary  URL READERS RATE SECONDS   the same, each reader on its own session
 //                                      stream subscribed to the written one
 //   load fanout   URL SUBSCRIBERS CONNECTIONS SECONDS   appends/s to one source with
@@ -37,6 +38,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -731,7 +733,9 @@ int main(int argc, char** argv) {
 
   if (w == "ssefan") {
     int readers = static_cast<int>(arg(3, 1000));
-    std::string path = Unique("ssefan");
+    // LOAD_PATH names the stream (bench/cluster.sh: one owned by each node).
+    const char* named = std::getenv("LOAD_PATH");
+    std::string path = named && *named ? named : Unique("ssefan");
     Create(u, path, "text/plain");
     std::string offset = Tail(u, path);
     std::string req = "GET " + u.prefix + "/" + path + "?live=sse&offset=" + offset +

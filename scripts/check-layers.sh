@@ -13,9 +13,9 @@ bad=0
 # The layer of each public header (include/durablestreams/).
 public_layer() {
   case $1 in
-    status.h | clock.h | version.h | metrics.h) echo util ;;
+    status.h | clock.h | version.h | metrics.h | node_ring.h) echo util ;;
     request.h | commands.h | outcomes.h | error_code.h | estuary.h) echo protocol ;;
-    storage.h | segment_store.h | memory_storage.h) echo storage ;;
+    storage.h | segment_store.h | memory_storage.h | stream_transfer.h) echo storage ;;
     jwt.h | projects.h | project_auth.h | project_config_api.h) echo auth ;;
     subscriptions.h) echo subscriptions ;;
     *) echo engine ;;  # stream_engine.h, options.h, auth.h, live_stream.h, ...

@@ -18,7 +18,7 @@
 #   5. builds the libFuzzer targets with clang and runs each for 30 s;
 #   6. runs the benchmark harnesses (bench/run.sh, bench/cold.sh,
 #      bench/subscriptions.sh, bench/estuary.sh, bench/metrics.sh,
-#      bench/front.sh) in their quick modes
+#      bench/front.sh, bench/cluster.sh) in their quick modes
 #      (figures, no targets).
 # Ends with the line "N passed, M failed" (test programs across all builds).
 set -uo pipefail
@@ -93,6 +93,7 @@ bench_quick "subscriptions bench" subscriptions.sh "append -> all 1,000" 20
 bench_quick "estuary bench" estuary.sh "300 session streams" 10
 bench_quick "metrics bench" metrics.sh "append 32 conns" 6
 bench_quick "front bench" front.sh "through nginx" 6
+bench_quick "cluster bench" cluster.sh "three nodes" 8
 
 echo
 echo "$passed passed, $failed failed"

@@ -9,6 +9,7 @@
 //   durable-streams-server webhook-key rotate         a new signing key; the old one stays
 //                                                     published until retired
 //   durable-streams-server webhook-key retire         stops publishing the previous key
+//   durable-streams-server stream export|adopt PATH   (stream_cli.cc)
 //
 // Each takes --data-dir DIR (default ./data), as the server does. They work
 // while a server runs on that directory: projects.db is shared, and the
@@ -209,10 +210,11 @@ int WebhookKey(const Args& a) {
 bool IsSubcommand(int argc, char** argv) {
   if (argc < 2) return false;
   std::string_view first = argv[1];
-  return first == "project" || first == "token" || first == "webhook-key";
+  return first == "project" || first == "token" || first == "webhook-key" || first == "stream";
 }
 
 int RunSubcommand(int argc, char** argv) {
+  if (std::string_view(argv[1]) == "stream") return RunStream(argc, argv);
   Args a;
   std::string error;
   if (!ParseArgs(argc, argv, &a, &error)) return UsageError(error.c_str());

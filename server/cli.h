@@ -11,6 +11,9 @@ bool IsSubcommand(int argc, char** argv);
 // Runs it; the process's exit status.
 int RunSubcommand(int argc, char** argv);
 
+// `stream export|adopt` (stream_cli.cc).
+int RunStream(int argc, char** argv);
+
 }  // namespace durablestreams::cli
 
 #endif  // DURABLESTREAMS_SERVER_CLI_H_

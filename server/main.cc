@@ -15,7 +15,8 @@
 //                          [--registry on|off] [--access-log stderr|FILE]
 //                          [--metrics on|off] [--metrics-listen HOST:PORT]
 //                          [--metrics-token TOKEN] [--server-timing] [--admin on|off]
-//   durable-streams-server project ... | token ...   (server/cli.cc)
+//                          [--node NAME --nodes NAME=ADDRESS,...]
+//   durable-streams-server project ... | token ... | stream ...   (server/cli.cc)
 //
 // The S3 store takes its credentials from DS_S3_ACCESS_KEY_ID and
 // DS_S3_SECRET_ACCESS_KEY (and DS_S3_SESSION_TOKEN if set), never from flags,
@@ -43,6 +44,7 @@
 
 #include "cli.h"
 #include "metrics_endpoint.h"
+#include "segment_store_flag.h"
 #include "durablestreams/inspect_api.h"
 #include "durablestreams/server/admin_page.h"
 #include "durablestreams/estuary_api.h"
@@ -106,6 +108,10 @@ void Usage() {
                "                            (or DS_METRICS_TOKEN in the environment)\n"
                "  --server-timing           a Server-Timing header on every stream response\n"
                "  --admin on|off            the admin page at /admin/ (default on)\n"
+               "  --node NAME               this server is node NAME of the cluster --nodes\n"
+               "  --nodes NAME=ADDR,...     every node, ADDR exactly as in nginx's upstream\n"
+               "                            (hash ... consistent); requests for streams\n"
+               "                            another node owns get 421 (docs/operations.md)\n"
                "  --producer-ttl DUR        drop a producer's state after this long without an\n"
                "                            accepted append (default 7d; 0: never)\n"
                "  --fault-rotation put:N|commit:N  a test hook: _exit(86) right after the\n"
@@ -113,7 +119,9 @@ void Usage() {
                "                            uploaded (or recorded) to N; never in production\n"
                "S3 credentials come from DS_S3_ACCESS_KEY_ID and DS_S3_SECRET_ACCESS_KEY.\n"
                "Projects and tokens: durable-streams-server project create|list|rotate|\n"
-               "  remove-secret|delete ..., durable-streams-server token NAME --scope S\n");
+               "  remove-secret|delete ..., durable-streams-server token NAME --scope S\n"
+               "Moving a stream between nodes (stopped): durable-streams-server stream\n"
+               "  export|adopt PATH --data-dir DIR --node NAME --segment-store STORE\n");
 }
 
 // "30s", "500ms", "2m", "24h", "7d", or a bare number of seconds.
@@ -220,6 +228,7 @@ int main(int argc, char** argv) {
   std::string metrics_listen;  // "": the main listener
   std::string metrics_token;
   std::string admin = "on";
+  std::string node_name, node_list;  // --node, --nodes
   std::string public_url;                     // the stream root as clients reach it
   std::vector<durablestreams::Route> routes;  // beside the streams
   std::chrono::milliseconds clock_skew{60000};
@@ -327,6 +336,10 @@ int main(int argc, char** argv) {
     } else if (a == "--metrics-token") {
       metrics_token = value();
       ok = !metrics_token.empty();
+    } else if (a == "--node") {
+      node_name = value();
+    } else if (a == "--nodes") {
+      node_list = value();
     } else if (a == "--server-timing") {
       options.server_timing = true;
     } else if (a == "--admin") {
@@ -355,41 +368,28 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (!node_name.empty() || !node_list.empty()) {
+    auto nodes = durablestreams::NodeRing::Parse(node_list);
+    auto ring = nodes.ok() ? durablestreams::NodeRing::Make(*nodes, node_name)
+                           : durablestreams::Result<durablestreams::NodeRing>(nodes.status());
+    if (!ring.ok()) {
+      std::fprintf(stderr, "durable-streams-server: --node/--nodes: %s\n",
+                   ring.status().message().c_str());
+      return 2;
+    }
+    options.node_ring = std::make_shared<const durablestreams::NodeRing>(std::move(ring).value());
+    sqlite.segment_key_tag = node_name;
+  }
+
   if (segment_store == "none") {
     store_options.cold_tier = false;
-  } else if (segment_store.rfind("dir:", 0) == 0 && segment_store.size() > 4) {
-    auto store = durablestreams::OpenDirectorySegmentStore(segment_store.substr(4));
-    if (!store.ok()) {
-      std::fprintf(stderr, "durable-streams-server: %s\n", store.status().ToString().c_str());
-      return 1;
-    }
-    sqlite.segment_store = *store;
-  } else if (segment_store.rfind("s3://", 0) == 0 && segment_store.size() > 5) {
-    std::string rest = segment_store.substr(5);
-    size_t slash = rest.find('/');
-    s3.bucket = rest.substr(0, slash);
-    if (slash != std::string::npos) {
-      s3.prefix = rest.substr(slash + 1);
-      if (!s3.prefix.empty() && s3.prefix.back() != '/') s3.prefix += '/';
-    }
-    if (s3.endpoint.empty()) {
-      std::fprintf(stderr,
-                   "durable-streams-server: --segment-store s3://... needs --s3-endpoint\n");
-      return 2;
-    }
-    durablestreams::Status st = durablestreams::S3CredentialsFromEnvironment(&s3);
-    auto store = st.ok()
-                     ? durablestreams::OpenS3SegmentStore(s3)
-                     : durablestreams::Result<std::shared_ptr<durablestreams::SegmentStore>>(st);
-    if (!store.ok()) {
-      std::fprintf(stderr, "durable-streams-server: %s\n", store.status().ToString().c_str());
-      return 2;
-    }
-    sqlite.segment_store = *store;
   } else if (!segment_store.empty()) {
-    std::fprintf(stderr,
-                 "bad value for --segment-store: want dir:PATH, s3://BUCKET/PREFIX or none\n");
-    return 2;
+    auto store = durablestreams::server::OpenSegmentStoreFlag(segment_store, s3);
+    if (!store.ok()) {
+      std::fprintf(stderr, "durable-streams-server: %s\n", store.status().message().c_str());
+      return 2;
+    }
+    sqlite.segment_store = *store;
   }
 
   if (registry == "on") {

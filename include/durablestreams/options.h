@@ -16,6 +16,7 @@
 #include "durablestreams/auth.h"
 #include "durablestreams/clock.h"
 #include "durablestreams/metrics.h"
+#include "durablestreams/node_ring.h"
 #include "durablestreams/request.h"
 #include "durablestreams/segment_store.h"
 #include "durablestreams/storage.h"
@@ -128,6 +129,15 @@ struct Options {
   // auth, queue, commit, read, encode), not only those to requests that
   // ask with `X-Debug-Timing: 1`.
   bool server_timing = false;
+
+  // This server is one node of a cluster (node_ring.h): Handle() answers a
+  // request for a stream another node owns with 421 Misdirected Request,
+  // {"code":"MISDIRECTED"} and that node's name in X-Owner-Node, before
+  // looking at it further, so a misrouted write changes nothing; a fork of
+  // a stream another node owns is refused with 409 FORK_SOURCE_ELSEWHERE.
+  // Reads of the registry stream (each node keeps its own) are served.
+  // Null: this server owns every stream.
+  std::shared_ptr<const NodeRing> node_ring;
 };
 
 }  // namespace durablestreams

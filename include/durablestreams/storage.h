@@ -274,6 +274,11 @@ struct SqliteStorageOptions {
   size_t segment_max_bytes = 4 * 1024 * 1024;
   // Decoded segment data kept in memory for readers.
   size_t segment_cache_bytes = 64 * 1024 * 1024;
+  // Added to the stream id in the keys of the segments this store seals
+  // ("streams/<path>/<id>.<tag>/...", docs/format.md): the server sets its
+  // cluster node name (--node), so nodes that share one bucket never write
+  // or clean up under each other's keys. [A-Za-z0-9_-] only; "" for none.
+  std::string segment_key_tag;
 
   SqliteTestHooks test_hooks;
 };

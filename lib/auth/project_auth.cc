@@ -198,7 +198,7 @@ AuthDecision Authorizer::Check(const Request& req, Scope need) const {
     return Refusal(Forbidden("the token is for another stream"), "wrong_stream");
   }
   if (req.method == Method::kPut && req.headers.Has("Stream-Forked-From")) {
-    std::optional<std::string_view> source = protocol::ForkSourceOf(req);
+    std::optional<std::string> source = protocol::ForkSourceOf(req);
     if (source) {
       ProjectPath from = SplitProjectPath(*source);
       if (from.project != at.project ||

@@ -27,6 +27,14 @@ std::string_view DataCacheControl(CacheVisibility visibility) {
 
 constexpr std::string_view kPrivateData = "private, no-store";
 
+// The answer to a request for a stream that `owner` owns (Options::node_ring).
+Response Misdirected(const ClusterNode& owner) {
+  Response r = ErrorResponse(421, "MISDIRECTED",
+                             "this stream belongs to node " + owner.name + ", not this one");
+  r.headers.Set("X-Owner-Node", owner.name);
+  return r;
+}
+
 // Whether an outcome says only that there is no such (public) stream.
 bool NoPublicStream(const std::optional<StreamError>& e) {
   return e && (e->code == ErrorCode::kNotFound || e->code == ErrorCode::kGone);
@@ -101,6 +109,13 @@ void StreamEngine::Handle(Request request, ResponseCallback done) {
   if (options().intercept && options().intercept(request, done)) return;
   if (auto bad = protocol::CheckTarget(request)) return done(protocol::EncodeError(*bad));
   bool is_read = request.method == Method::kGet || request.method == Method::kHead;
+  if (options().node_ring) {
+    bool registry_read =
+        is_read && options().registry_path && options().registry_path(request.path) == request.path;
+    if (!registry_read && !options().node_ring->Owns(request.path)) {
+      return done(Misdirected(options().node_ring->OwnerOf(request.path)));
+    }
+  }
   if (!is_read && options().registry_path && options().registry_path(request.path) == request.path) {
     return done(protocol::EncodeReadOnly("the registry stream is written by the server only"));
   }
@@ -142,6 +157,12 @@ void StreamEngine::Handle(Request request, ResponseCallback done) {
     read->live_limit = decision.live_limit;
   } else if (auto* create = std::get_if<CreateCommand>(&command)) {
     if (!create->public_read && decision.public_by_default) create->public_read = true;
+    if (create->fork && options().node_ring && !options().node_ring->Owns(create->fork->source)) {
+      return done(ErrorResponse(409, "FORK_SOURCE_ELSEWHERE",
+                                "the fork's source is on node " +
+                                    options().node_ring->OwnerOf(create->fork->source).name +
+                                    "; a fork must live on the node of its source"));
+    }
   }
   bool private_data = decision.private_data;
   // Encodes an outcome, with the Server-Timing header when asked for.

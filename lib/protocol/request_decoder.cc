@@ -36,7 +36,7 @@ std::optional<StreamError> DecodeFork(const Request& req, CreateCommand* c) {
     }
     return std::nullopt;
   }
-  std::optional<std::string_view> src = ForkSourceOf(req);
+  std::optional<std::string> src = ForkSourceOf(req);
   if (!src) return Refuse(ErrorCode::kNotFound, "the fork source is not a stream here");
   ForkPoint fork;
   fork.source = std::string(*src);
@@ -181,7 +181,7 @@ std::optional<StreamError> DecodeRead(Request& req, Command* out) {
 
 }  // namespace
 
-std::optional<std::string_view> ForkSourceOf(const Request& req) {
+std::optional<std::string> ForkSourceOf(const Request& req) {
   const std::string* from = req.headers.Get("Stream-Forked-From");
   if (!from) return std::nullopt;
   // The source is named by its URL path ("/v1/stream/a/b") or relative to
@@ -192,7 +192,26 @@ std::optional<std::string_view> ForkSourceOf(const Request& req) {
   } else if (!req.root.empty() && !src.empty() && src[0] == '/') {
     return std::nullopt;
   }
-  return src;
+  std::string decoded;
+  decoded.reserve(src.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < src.size(); ++i) {
+    if (src[i] != '%') {
+      decoded.push_back(src[i]);
+      continue;
+    }
+    int hi = i + 2 < src.size() ? hex(src[i + 1]) : -1;
+    int lo = hi >= 0 ? hex(src[i + 2]) : -1;
+    if (lo < 0) return std::nullopt;
+    decoded.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return decoded;
 }
 
 std::optional<StreamError> CheckPath(std::string_view path) {

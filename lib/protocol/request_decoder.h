@@ -32,10 +32,11 @@ std::optional<StreamError> CheckPath(std::string_view path);
 // protocol and a well-formed stream path. (OPTIONS is the transport's.)
 std::optional<StreamError> CheckTarget(const Request& request);
 
-// The path (relative to the stream root) of the stream a create request
-// names in Stream-Forked-From, as DecodeCommand reads it; none without the
-// header or when it names no stream under the root.
-std::optional<std::string_view> ForkSourceOf(const Request& request);
+// The path (relative to the stream root, percent-decoded like Request::path)
+// of the stream a create request names in Stream-Forked-From, as
+// DecodeCommand reads it; none without the header, when it names no stream
+// under the root, or when a '%' is not followed by two hex digits.
+std::optional<std::string> ForkSourceOf(const Request& request);
 
 // Decodes `request` (which passed CheckTarget) into *command, or says why
 // it cannot be.

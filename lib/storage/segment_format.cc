@@ -177,7 +177,7 @@ Status DecodeSegment(std::string_view object, uint64_t start, uint64_t end,
   return Status::OK();
 }
 
-std::string SegmentKeyPrefix(std::string_view path, int64_t stream_id) {
+std::string SegmentKeyPrefix(std::string_view path, int64_t stream_id, std::string_view tag) {
   static const char* const kHex = "0123456789ABCDEF";
   std::string enc;
   for (unsigned char c : path) {
@@ -194,13 +194,16 @@ std::string SegmentKeyPrefix(std::string_view path, int64_t stream_id) {
     }
   }
   if (enc.empty()) enc = "%";  // unreachable for valid paths; keeps the key well-formed
-  return "streams/" + enc + "/" + std::to_string(stream_id) + "/";
+  std::string id = std::to_string(stream_id);
+  if (!tag.empty()) id += "." + std::string(tag);
+  return "streams/" + enc + "/" + id + "/";
 }
 
-std::string SegmentKey(std::string_view path, int64_t stream_id, uint64_t start) {
+std::string SegmentKey(std::string_view path, int64_t stream_id, uint64_t start,
+                       std::string_view tag) {
   char name[40];
   std::snprintf(name, sizeof name, "%020llu.dsseg", static_cast<unsigned long long>(start));
-  return SegmentKeyPrefix(path, stream_id) + name;
+  return SegmentKeyPrefix(path, stream_id, tag) + name;
 }
 
 }  // namespace durablestreams::storage

@@ -77,9 +77,13 @@ Status DecodeFrames(std::string_view bytes, uint64_t position, std::vector<Store
 // The key of the segment of stream `stream_id` (path `path`) that starts at
 // `start`, under `SegmentKeyPrefix`. The path is percent-encoded (every byte
 // outside [A-Za-z0-9._~-], '/' included) and cut to 180 bytes; the id keeps
-// keys of streams that share a path (deleted and re-created) apart.
-std::string SegmentKeyPrefix(std::string_view path, int64_t stream_id);
-std::string SegmentKey(std::string_view path, int64_t stream_id, uint64_t start);
+// keys of streams that share a path (deleted and re-created) apart. A
+// `tag` (SqliteStorageOptions::segment_key_tag, a cluster node's name) is
+// added to the id, "<id>.<tag>", so nodes sharing a store never write under
+// one prefix.
+std::string SegmentKeyPrefix(std::string_view path, int64_t stream_id, std::string_view tag = {});
+std::string SegmentKey(std::string_view path, int64_t stream_id, uint64_t start,
+                       std::string_view tag = {});
 
 }  // namespace durablestreams::storage
 

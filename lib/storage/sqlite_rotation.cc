@@ -203,7 +203,7 @@ Status SqliteStorage::SealBatch(const std::vector<std::pair<int64_t, HotState>>&
       objects.push_back(storage::EncodeSegment(msgs));
       seg.object_size = objects.back().size();
       seg.crc32c = Crc32c(0, objects.back().data(), objects.back().size());
-      seg.key = storage::SegmentKey(h.path, id, seg.start);
+      seg.key = storage::SegmentKey(h.path, id, seg.start, key_tag_);
       total += seg.object_size;
       MovePast(&h, seg);
       segs.push_back(std::move(seg));

@@ -137,6 +137,7 @@ Status SqliteStorage::Open(const std::string& path, const SqliteStorageOptions& 
     CheckpointLoop();
   });
   store_ = options.segment_store;
+  key_tag_ = options.segment_key_tag;
   max_messages_ = std::max<size_t>(1, options.segment_max_messages);
   max_bytes_ = std::max<size_t>(1, options.segment_max_bytes);
   if (store_) {
@@ -291,6 +292,11 @@ Status SqliteStorage::PrepareWriter() {
   touch_ = Prepare("UPDATE streams SET last_access_ms=?2 WHERE id=?1", &s);
   stream_path_ = Prepare("SELECT path FROM streams WHERE id=?1", &s);
   del_segments_ = Prepare("DELETE FROM segments WHERE stream_id=?1", &s);
+  // A key ends in "<start, 20 digits>.dsseg" (26 bytes) after its prefix.
+  segment_dirs_ = Prepare(
+      "SELECT DISTINCT substr(object_key, 1, length(object_key) - 26) FROM segments "
+      "WHERE stream_id=?1",
+      &s);
   add_cleanup_ = Prepare("INSERT OR IGNORE INTO segment_cleanup (prefix) VALUES (?1)", &s);
   add_segment_ = Prepare(
       "INSERT OR REPLACE INTO segments (stream_id, start_pos, end_pos, object_key, "

@@ -269,6 +269,7 @@ class SqliteStorage final : public Storage {
   Stmt* touch_ = nullptr;
   Stmt* stream_path_ = nullptr;
   Stmt* del_segments_ = nullptr;
+  Stmt* segment_dirs_ = nullptr;  // the key prefixes a stream's segments are under
   Stmt* add_cleanup_ = nullptr;
   Stmt* add_segment_ = nullptr;
   Stmt* drop_rotated_ = nullptr;
@@ -300,6 +301,7 @@ class SqliteStorage final : public Storage {
 
   // The cold tier (null store: none).
   std::shared_ptr<SegmentStore> store_;
+  std::string key_tag_;  // SqliteStorageOptions::segment_key_tag
   size_t max_messages_ = 1000;
   int checkpoint_at_ = kCheckpointFrames;  // WAL frames; write_mu_ (or Open)
   int wal_frames_ = 0;                     // after the last commit; write_mu_ (or Open)

@@ -82,11 +82,20 @@ Status SqliteStorage::ApplyInTransaction(const WriteBatch& b, LogChange* log) {
       path = reinterpret_cast<const char*>(sqlite3_column_text(stream_path_->get(), 0));
     }
     stream_path_->Reset();
+    // Its own prefix, and those of segments it was adopted with (sealed on
+    // another node, docs/operations.md "Moving a stream").
+    std::vector<std::string> prefixes;
+    sqlite3_bind_int64(segment_dirs_->get(), 1, id);
+    while (sqlite3_step(segment_dirs_->get()) == SQLITE_ROW) {
+      const unsigned char* dir = sqlite3_column_text(segment_dirs_->get(), 0);
+      if (dir && *dir) prefixes.emplace_back(reinterpret_cast<const char*>(dir));
+    }
+    segment_dirs_->Reset();
     sqlite3_bind_int64(del_segments_->get(), 1, id);
     s = del_segments_->Exec("delete segments");
     if (!s.ok()) return s;
-    if (store_ || sqlite3_changes(db_) > 0) {
-      std::string prefix = storage::SegmentKeyPrefix(path, id);
+    if (store_ || sqlite3_changes(db_) > 0) prefixes.push_back(storage::SegmentKeyPrefix(path, id, key_tag_));
+    for (const std::string& prefix : prefixes) {
       sqlite3_bind_text(add_cleanup_->get(), 1, prefix.data(), static_cast<int>(prefix.size()),
                         SQLITE_TRANSIENT);
       s = add_cleanup_->Exec("queue segment cleanup");

@@ -1,38 +1,8 @@
 #!/usr/bin/env bash
-# tests/nginx/front.sh ORIGIN_URL WORK_DIR [PORT]: starts nginx with
+# tests/nginx/front.sh ORIGIN_URL WORK_DIR [PORT]: nginx with
 # deploy/nginx/durable-streams.conf in front of ORIGIN_URL (http://host:port),
-# on loopback PORT (default: a free one), everything under WORK_DIR. Prints
-# "front on http://127.0.0.1:PORT pid PID" once it answers.
+# started by deploy/nginx/start.sh; prints "front on http://127.0.0.1:PORT
+# pid PID" once it answers.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-origin=${1#http://}
-work=$2
-mkdir -p "$work/cache" "$work/logs" "$work/tmp"
-port=${3:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
-"$root/deploy/nginx/render.sh" "$origin" "127.0.0.1:$port" "$work/cache" "$work/durable-streams.conf"
-# As root, nginx's workers would run as nobody, who cannot write WORK_DIR.
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user root;"
-cat > "$work/nginx.conf" <<CONF
-$user_line
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-daemon on;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/body;
-  proxy_temp_path $work/tmp/proxy;
-  fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi;
-  scgi_temp_path $work/tmp/scgi;
-  include $work/durable-streams.conf;
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" -e "$work/logs/error.log"
-for _ in $(seq 1 50); do
-  curl -s -o /dev/null "http://127.0.0.1:$port/health" && break
-  sleep 0.1
-done
-echo "front on http://127.0.0.1:$port pid $(cat "$work/nginx.pid")"
+exec "$root/deploy/nginx/start.sh" "${1#http://}" "$2" ${3:+"$3"}

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "durablestreams/durablestreams.h"
+#include "durablestreams/stream_transfer.h"
 #include "storage/crc32c.h"
 #include "storage/segment_format.h"
 #include "support/engine_fixture.h"
@@ -180,6 +181,10 @@ TEST_CASE("a damaged or truncated segment is always detected") {
 TEST_CASE("segment keys encode the path safely and keep recreated streams apart") {
   CHECK(SegmentKey("chat/room-1", 7, 42) == "streams/chat%2Froom-1/7/00000000000000000042.dsseg");
   CHECK(SegmentKeyPrefix("..", 1) == "streams/%2E./1/");
+  // A cluster node's name goes with the id (SqliteStorageOptions::segment_key_tag).
+  CHECK(SegmentKey("chat/room-1", 7, 42, "n2") ==
+        "streams/chat%2Froom-1/7.n2/00000000000000000042.dsseg");
+  CHECK(durablestreams::TransferManifestKey("chat/room 1") == "moves/chat%2Froom%201.json");
   CHECK(SegmentKeyPrefix("a b?c#d%e", 2) == "streams/a%20b%3Fc%23d%25e/2/");
   std::string long_path(500, 'x');
   std::string key = SegmentKey(long_path, 3, 0);
