@@ -109,14 +109,12 @@ void StreamEngine::Handle(Request request, ResponseCallback done) {
   if (options().intercept && options().intercept(request, done)) return;
   if (auto bad = protocol::CheckTarget(request)) return done(protocol::EncodeError(*bad));
   bool is_read = request.method == Method::kGet || request.method == Method::kHead;
-  if (options().node_ring) {
-    bool registry_read =
-        is_read && options().registry_path && options().registry_path(request.path) == request.path;
-    if (!registry_read && !options().node_ring->Owns(request.path)) {
-      return done(Misdirected(options().node_ring->OwnerOf(request.path)));
-    }
+  bool registry =
+      options().registry_path && options().registry_path(request.path) == request.path;
+  if (options().node_ring && !(is_read && registry) && !options().node_ring->Owns(request.path)) {
+    return done(Misdirected(options().node_ring->OwnerOf(request.path)));
   }
-  if (!is_read && options().registry_path && options().registry_path(request.path) == request.path) {
+  if (!is_read && registry) {
     return done(protocol::EncodeReadOnly("the registry stream is written by the server only"));
   }
   const std::string* ask = request.headers.Get("X-Debug-Timing");

@@ -8,9 +8,6 @@ namespace durablestreams::storage {
 
 namespace {
 
-// Do not change existing values: they are stored in PRAGMA user_version.
-constexpr int kSchemaVersion = 8;
-
 const char* const kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS streams (
   id                 INTEGER PRIMARY KEY,

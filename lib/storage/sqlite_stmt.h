@@ -21,6 +21,11 @@ namespace durablestreams::storage {
 // a full disk, kCorruption, kBusy, else kIOError.
 Status SqliteError(sqlite3* db, int rc, const std::string& what);
 
+// The schema version of streams.db this library writes (PRAGMA
+// user_version; the migrations are in sqlite_schema.cc). Do not change
+// existing values: they are stored.
+constexpr int kSchemaVersion = 8;
+
 class Stmt {
  public:
   Stmt() = default;

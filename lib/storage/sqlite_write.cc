@@ -94,7 +94,9 @@ Status SqliteStorage::ApplyInTransaction(const WriteBatch& b, LogChange* log) {
     sqlite3_bind_int64(del_segments_->get(), 1, id);
     s = del_segments_->Exec("delete segments");
     if (!s.ok()) return s;
-    if (store_ || sqlite3_changes(db_) > 0) prefixes.push_back(storage::SegmentKeyPrefix(path, id, key_tag_));
+    if (store_ || sqlite3_changes(db_) > 0) {
+      prefixes.push_back(storage::SegmentKeyPrefix(path, id, key_tag_));
+    }
     for (const std::string& prefix : prefixes) {
       sqlite3_bind_text(add_cleanup_->get(), 1, prefix.data(), static_cast<int>(prefix.size()),
                         SQLITE_TRANSIENT);

@@ -22,7 +22,6 @@ namespace durablestreams {
 namespace {
 
 constexpr std::string_view kFormat = "durable-streams-stream/1";
-constexpr int kSchemaVersion = 8;  // the streams.db version this code reads (sqlite_schema.cc)
 
 Deadline Soon() { return std::chrono::steady_clock::now() + std::chrono::seconds(60); }
 
@@ -54,10 +53,10 @@ class Db {
     sqlite3_stmt* q = Query("PRAGMA user_version");
     int version = q && sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
     sqlite3_finalize(q);
-    if (version != kSchemaVersion) {
+    if (version != storage::kSchemaVersion) {
       return Status::InvalidArgument(
           "streams.db is at schema version " + std::to_string(version) + ", not " +
-          std::to_string(kSchemaVersion) + ": start and stop this version of the server on it");
+          std::to_string(storage::kSchemaVersion) + ": start and stop this version of the server on it");
     }
     return Status::OK();
   }
